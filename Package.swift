@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "recsys",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "recsys", targets: ["recsys"]),
+        .library(name: "EmbedStore", targets: ["EmbedStore"]),
+        .library(name: "Recall", targets: ["Recall"]),
+        .library(name: "Ranker", targets: ["Ranker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "EmbedStore", dependencies: ["CLMDB"]),
+        .target(name: "Recall", dependencies: ["EmbedStore"]),
+        .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS"]),
+        .executableTarget(
+            name: "recsys",
+            dependencies: [
+                "EmbedStore", "Recall", "Ranker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore"]),
+        .testTarget(name: "RecallTests", dependencies: ["Recall", "EmbedStore"]),
+        .testTarget(name: "RankerTests", dependencies: ["Ranker", "EmbedStore"]),
+        .testTarget(
+            name: "recsysTests",
+            dependencies: [
+                "recsys",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

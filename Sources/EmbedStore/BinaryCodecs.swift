@@ -1,0 +1,216 @@
+import Foundation
+
+/// `.fvecs`: per vector a little-endian int32 dimension, then that many float32s.
+/// Ids are 0-based row numbers.
+final class FvecsReader: VectorReader {
+    let input: ByteReader
+    private var record = 0
+    var location: String { "record \(record)" }
+
+    init(input: ByteReader) { self.input = input }
+
+    func next(id: inout [UInt8], vector: inout [Float]) throws -> Bool {
+        guard let head = try input.read(exactly: 4, what: "the dimension of record \(record + 1)") else { return false }
+        record += 1
+        let d = Int(head.loadUnaligned(as: Int32.self))
+        if d <= 0 || d > 1 << 20 { throw fail("wrong header: dimension field is \(d) (not an .fvecs file?)") }
+        guard let body = try input.read(exactly: d * 4, what: "record \(record) (\(d) floats)") else {
+            throw fail("truncated: the file ends inside record \(record)")
+        }
+        id.removeAll(keepingCapacity: true)
+        id.append(contentsOf: String(record - 1).utf8)
+        vector.removeAll(keepingCapacity: true)
+        vector.appendFloats(body, count: d)
+        return true
+    }
+}
+
+final class FvecsWriter: VectorWriter {
+    let out: ByteWriter
+    private var row = 0
+    init(out: ByteWriter) { self.out = out }
+    func begin(count: Int, dimension: Int) throws {}
+    func write(id: UnsafeRawBufferPointer, vector: UnsafeBufferPointer<Float>) throws {
+        guard id.elementsEqual(String(row).utf8) else {
+            throw StoreError.invalidArgument(".fvecs carries no ids and this table's ids are not the row numbers 0, 1, 2, ... (row \(row) has id '\(String(decoding: id, as: UTF8.self))'): export as npy, word2vec-bin or a text format")
+        }
+        row += 1
+        withUnsafeBytes(of: Int32(vector.count).littleEndian) { out.buffer.append(contentsOf: $0) }
+        out.buffer.append(contentsOf: UnsafeRawBufferPointer(vector))
+        try out.flushIfFull()
+    }
+    func finish() throws {}
+}
+
+/// word2vec binary: a text `N D\n` header, then per vector the id, a space and
+/// D little-endian float32s (gensim writes no newline after them; the original
+/// C tool does; both read).
+final class Word2VecBinaryReader: VectorReader {
+    let input: ByteReader
+    private var count = 0
+    private var dimension = 0
+    private var record = 0
+    let maxID: Int
+    var location: String { "record \(record)" }
+
+    init(input: ByteReader, maxID: Int) throws {
+        self.input = input
+        self.maxID = maxID
+        guard let line = try input.nextLine() else {
+            throw StoreError.badInput(file: input.path, location: "", reason: "empty file")
+        }
+        let parts = String(decoding: line, as: UTF8.self).split(separator: " ")
+        guard parts.count == 2, let n = Int(parts[0]), let d = Int(parts[1]), n >= 0, d > 0, d <= 1 << 20 else {
+            throw StoreError.badInput(file: input.path, location: "1", reason: "wrong header: expected 'COUNT DIMENSION' as word2vec binary starts")
+        }
+        count = n
+        dimension = d
+    }
+
+    func next(id: inout [UInt8], vector: inout [Float]) throws -> Bool {
+        while let b = try input.peekByte(), b == 0x0A || b == 0x0D {
+            _ = try input.read(exactly: 1, what: "a separator")
+        }
+        if record == count {
+            if try input.peekByte() != nil { throw fail("data after the header's \(count) vectors") }
+            return false
+        }
+        record += 1
+        guard let name = try input.read(until: 0x20, limit: maxID + 64, what: "the id of record \(record)") else {
+            throw fail("truncated: the header says \(count) vectors, the file has \(record - 1)")
+        }
+        id.removeAll(keepingCapacity: true)
+        id.append(contentsOf: name)
+        guard let body = try input.read(exactly: dimension * 4, what: "the vector of record \(record)") else {
+            throw fail("truncated: the file ends before the vector of record \(record)")
+        }
+        vector.removeAll(keepingCapacity: true)
+        vector.appendFloats(body, count: dimension)
+        return true
+    }
+}
+
+final class Word2VecBinaryWriter: VectorWriter {
+    let out: ByteWriter
+    init(out: ByteWriter) { self.out = out }
+    func begin(count: Int, dimension: Int) throws {
+        out.buffer.append(contentsOf: Array("\(count) \(dimension)\n".utf8))
+    }
+    func write(id: UnsafeRawBufferPointer, vector: UnsafeBufferPointer<Float>) throws {
+        if id.contains(0x20) { throw StoreError.invalidArgument("id '\(String(decoding: id, as: UTF8.self))' contains a space, which word2vec formats cannot carry") }
+        out.buffer.append(contentsOf: id)
+        out.buffer.append(0x20)
+        out.buffer.append(contentsOf: UnsafeRawBufferPointer(vector))
+        try out.flushIfFull()
+    }
+    func finish() throws {}
+}
+
+/// NumPy `.npy` version 1-3 holding a C-order 2-D `<f4` array.
+final class NPYReader: VectorReader {
+    let input: ByteReader
+    private var ids: ByteReader?
+    private var rows = 0
+    private var dimension = 0
+    private var record = 0
+    var location: String { "record \(record)" }
+
+    init(input: ByteReader, idsPath: String?) throws {
+        self.input = input
+        func bad(_ reason: String) -> StoreError { StoreError.badInput(file: input.path, location: "", reason: reason) }
+        guard let magic = try input.read(exactly: 8, what: "the .npy magic") else { throw bad("empty file") }
+        guard magic.starts(with: [0x93] + Array("NUMPY".utf8)) else { throw bad("wrong magic: not a .npy file") }
+        let major = magic[6]
+        let headerLength: Int
+        if major == 1 {
+            guard let h = try input.read(exactly: 2, what: "the .npy header length") else { throw bad("truncated header") }
+            headerLength = Int(UInt16(littleEndian: h.loadUnaligned(as: UInt16.self)))
+        } else if major == 2 || major == 3 {
+            guard let h = try input.read(exactly: 4, what: "the .npy header length") else { throw bad("truncated header") }
+            headerLength = Int(UInt32(littleEndian: h.loadUnaligned(as: UInt32.self)))
+        } else {
+            throw bad("unsupported .npy version \(major)")
+        }
+        guard headerLength < 1 << 20, let h = try input.read(exactly: headerLength, what: "the .npy header") else { throw bad("truncated header") }
+        let header = String(decoding: h, as: UTF8.self)
+        guard header.contains("'descr': '<f4'") || header.contains("'descr': '|f4'") else {
+            let descr = header.range(of: "'descr': ").map { String(header[$0.upperBound...].prefix(8)) } ?? "?"
+            throw bad("unsupported dtype \(descr): only little-endian float32 ('<f4') is read; save with arr.astype(np.float32)")
+        }
+        guard header.contains("'fortran_order': False") else { throw bad("Fortran-order arrays are not supported; save with np.ascontiguousarray") }
+        guard let s = header.range(of: "'shape': ("), let e = header[s.upperBound...].firstIndex(of: ")") else { throw bad("wrong header: no shape") }
+        let dims = header[s.upperBound..<e].split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard dims.count == 2, let n = dims[0], let d = dims[1], n >= 0, d > 0, d <= 1 << 20 else {
+            throw bad("expected a 2-D array (rows, dimension), the shape is (\(header[s.upperBound..<e]))")
+        }
+        rows = n
+        dimension = d
+        if let idsPath { ids = try ByteReader(path: idsPath) }
+    }
+
+    func next(id: inout [UInt8], vector: inout [Float]) throws -> Bool {
+        if record == rows {
+            if try input.peekByte() != nil { throw fail("data after the \(rows) rows the header declares") }
+            return false
+        }
+        record += 1
+        guard let body = try input.read(exactly: dimension * 4, what: "row \(record - 1)") else {
+            throw fail("truncated: the header declares \(rows) rows, the file has \(record - 1)")
+        }
+        vector.removeAll(keepingCapacity: true)
+        vector.appendFloats(body, count: dimension)
+        id.removeAll(keepingCapacity: true)
+        if let ids {
+            guard let line = try ids.nextLine() else {
+                throw StoreError.badInput(file: ids.path, location: "\(ids.lineNumber + 1)", reason: "the ids file has fewer lines than the array's \(rows) rows")
+            }
+            id.append(contentsOf: line)
+        } else {
+            id.append(contentsOf: String(record - 1).utf8)
+        }
+        return true
+    }
+}
+
+final class NPYWriter: VectorWriter {
+    let out: ByteWriter
+    let ids: ByteWriter?
+
+    init(out: ByteWriter, idsPath: String?) throws {
+        self.out = out
+        self.ids = try idsPath.map { try ByteWriter(path: $0) }
+    }
+
+    func begin(count: Int, dimension: Int) throws {
+        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(count), \(dimension)), }"
+        let total = 10 + dict.utf8.count + 1
+        dict += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
+        out.buffer.append(contentsOf: [0x93] + Array("NUMPY".utf8) + [1, 0])
+        withUnsafeBytes(of: UInt16(dict.utf8.count).littleEndian) { out.buffer.append(contentsOf: $0) }
+        out.buffer.append(contentsOf: Array(dict.utf8))
+    }
+
+    func write(id: UnsafeRawBufferPointer, vector: UnsafeBufferPointer<Float>) throws {
+        if let ids {
+            ids.buffer.append(contentsOf: id)
+            ids.buffer.append(0x0A)
+            try ids.flushIfFull()
+        }
+        out.buffer.append(contentsOf: UnsafeRawBufferPointer(vector))
+        try out.flushIfFull()
+    }
+
+    func finish() throws {
+        try ids?.commit()
+    }
+}
+
+extension Array where Element == Float {
+    /// Appends `count` little-endian float32s copied from possibly unaligned bytes.
+    mutating func appendFloats(_ raw: UnsafeRawBufferPointer, count: Int) {
+        precondition(raw.count >= count * 4)
+        let old = self.count
+        append(contentsOf: repeatElement(0, count: count))
+        withUnsafeMutableBytes { dst in (dst.baseAddress! + old * 4).copyMemory(from: raw.baseAddress!, byteCount: count * 4) }
+    }
+}

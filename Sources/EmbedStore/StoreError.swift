@@ -1,0 +1,41 @@
+/// Errors raised by the embedding store. Every message names what was wrong
+/// and, for input files, where (`file:line` or `file: record N`).
+public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// LMDB returned an error code the store does not handle itself.
+    case lmdb(operation: String, code: Int32, message: String)
+    /// No table with this name exists in the store.
+    case unknownTable(String)
+    /// The table exists but has no vector under this id.
+    case unknownID(table: String, id: String)
+    /// A vector does not have the table's dimension.
+    case dimensionMismatch(table: String, expected: Int, got: Int)
+    /// An argument is invalid (empty table name, bad option value, ...).
+    case invalidArgument(String)
+    /// An input file is malformed; `location` is `line N` or `record N`.
+    case badInput(file: String, location: String, reason: String)
+    /// A file could not be opened, read or written.
+    case io(path: String, reason: String)
+    /// The operation needs something the store does not hold yet.
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case let .lmdb(operation, code, message):
+            return "store error in \(operation): \(message) (LMDB code \(code))"
+        case let .unknownTable(name):
+            return "no embedding table named '\(name)' (see `recsys embedding list`)"
+        case let .unknownID(table, id):
+            return "table '\(table)' has no vector with id '\(id)'"
+        case let .dimensionMismatch(table, expected, got):
+            return "table '\(table)' has dimension \(expected), but the vector has \(got) components"
+        case let .invalidArgument(message):
+            return message
+        case let .badInput(file, location, reason):
+            return location.isEmpty ? "\(file): \(reason)" : "\(file):\(location): \(reason)"
+        case let .io(path, reason):
+            return "\(path): \(reason)"
+        case let .notFound(message):
+            return message
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+extension Transaction {
+    /// Metadata of the table `name`, or nil.
+    public func tableInfo(_ name: String) throws -> TableInfo? {
+        guard let v = try get(.tables, Array(name.utf8)) else { return nil }
+        do {
+            return try TableInfo.decoder.decode(TableInfo.self, from: Data(v))
+        } catch {
+            throw StoreError.lmdb(operation: "reading metadata of table '\(name)'", code: -30796, message: "corrupt table record")
+        }
+    }
+
+    /// A read view of the current version of `name`; throws `unknownTable`.
+    public func table(_ name: String) throws -> VectorTable {
+        guard let info = try tableInfo(name) else { throw StoreError.unknownTable(name) }
+        return VectorTable(info: info, version: info.current, txn: self)
+    }
+
+    /// Every table, by name.
+    public func tables() throws -> [TableInfo] {
+        var out: [TableInfo] = []
+        try scan(.tables, prefix: []) { _, v in
+            out.append(try TableInfo.decoder.decode(TableInfo.self, from: Data(v)))
+            return true
+        }
+        return out
+    }
+
+    func putInfo(_ info: TableInfo) throws {
+        try put(.tables, Array(info.name.utf8), Array(try TableInfo.encoder.encode(info)))
+    }
+
+    func nextTableID() throws -> UInt32 {
+        let key = Array("nextTableID".utf8)
+        var next: UInt32 = 1
+        if let v = try get(.meta, key) { next = v.loadUnaligned(as: UInt32.self) }
+        _ = try withUnsafeBytes(of: next + 1) { v in try key.withUnsafeBytes { try put(.meta, $0, v) } }
+        return next
+    }
+
+    func dropVersionData(tableID: UInt32, version: UInt32) throws {
+        let keys = VersionKeys(tableID: tableID, version: version)
+        try deletePrefix(.vectors, keys.prefix)
+        try deletePrefix(.ids, keys.prefix)
+    }
+
+    /// Deletes a table with all its versions.
+    public func deleteTable(_ name: String) throws {
+        try requireWritable()
+        guard let info = try tableInfo(name) else { throw StoreError.unknownTable(name) }
+        try dropVersionData(tableID: info.tableID, version: info.current.version)
+        if let p = info.previous { try dropVersionData(tableID: info.tableID, version: p.version) }
+        try delete(.tables, Array(name.utf8))
+    }
+
+    /// Makes the previous version current again and discards the newer one.
+    public func rollbackTable(_ name: String) throws -> TableInfo {
+        try requireWritable()
+        guard var info = try tableInfo(name) else { throw StoreError.unknownTable(name) }
+        guard let previous = info.previous else {
+            throw StoreError.notFound("table '\(name)' has no previous version to roll back to (it is at version \(info.current.version))")
+        }
+        try dropVersionData(tableID: info.tableID, version: info.current.version)
+        info.current = previous
+        info.previous = nil
+        try putInfo(info)
+        return info
+    }
+
+    /// Checks an id against the store's key limits.
+    func validateID(_ id: UnsafeRawBufferPointer) throws {
+        if id.isEmpty { throw StoreError.invalidArgument("empty id") }
+        if id.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) { throw StoreError.invalidArgument("id contains a line break or NUL") }
+        let limit = store.maxKeySize - VersionKeys.idOverhead
+        if id.count > limit {
+            throw StoreError.invalidArgument("id is \(id.count) bytes, over the limit of \(limit) (LMDB's \(store.maxKeySize)-byte key limit less a \(VersionKeys.idOverhead)-byte table prefix)")
+        }
+    }
+}
+
+/// Checks every component is finite; names the first that is not.
+func validateFinite(_ v: UnsafeBufferPointer<Float>) throws {
+    for (i, x) in v.enumerated() where !x.isFinite {
+        throw StoreError.invalidArgument("component \(i + 1) is \(x.isNaN ? "NaN" : "infinite")")
+    }
+}
+
+/// The result of a single-vector upsert.
+public struct UpsertResult: Sendable {
+    /// The row the vector lives in.
+    public let row: Int
+    /// True when the id was new to the table.
+    public let inserted: Bool
+    /// The table after the upsert.
+    public let info: TableInfo
+}
+
+extension Transaction {
+    /// Inserts or replaces one vector in the current version of `table`, in
+    /// place (no new version). Creates the table when it does not exist.
+    public func upsert(table name: String, id: String, vector: [Float], kind: TableKind = .pretrained) throws -> UpsertResult {
+        try requireWritable()
+        var idCopy = id
+        try idCopy.withUTF8 { try validateID(UnsafeRawBufferPointer($0)) }
+        try vector.withUnsafeBufferPointer { try validateFinite($0) }
+        if vector.isEmpty { throw StoreError.invalidArgument("empty vector") }
+        guard var info = try tableInfo(name) else {
+            let builder = try TableBuilder(txn: self, name: name, kind: kind, source: "upsert", onDuplicate: .error)
+            try vector.withUnsafeBufferPointer { v in try idCopy.withUTF8 { try builder.append(id: UnsafeRawBufferPointer($0), vector: v) } }
+            let info = try builder.finish()
+            return UpsertResult(row: 0, inserted: true, info: info)
+        }
+        var v = info.current
+        if vector.count != v.dimension {
+            throw StoreError.dimensionMismatch(table: name, expected: v.dimension, got: vector.count)
+        }
+        let keys = VersionKeys(tableID: info.tableID, version: v.version)
+        let existing = try get(.ids, keys.idKey(id)).map { Int($0.loadUnaligned(as: UInt32.self)) }
+        let row = existing ?? v.slots
+        if existing == nil {
+            if row >= Int(UInt32.max) { throw StoreError.invalidArgument("table '\(name)' is full") }
+            v.slots += 1
+            v.count += 1
+            var r = UInt32(row)
+            _ = try withUnsafeBytes(of: &r) { rv in try keys.idKey(id).withUnsafeBytes { try put(.ids, $0, rv) } }
+            try put(.ids, keys.rowKey(row), Array(id.utf8))
+        }
+        try writeRow(keys: keys, version: v, row: row, vector: vector)
+        v.generation += 1
+        info.current = v
+        try putInfo(info)
+        return UpsertResult(row: row, inserted: existing == nil, info: info)
+    }
+
+    /// Deletes one vector from the current version of `table`; returns its row.
+    /// The row becomes a zero vector listed in `deletedRows()`.
+    @discardableResult
+    public func deleteVector(table name: String, id: String) throws -> Int {
+        try requireWritable()
+        guard var info = try tableInfo(name) else { throw StoreError.unknownTable(name) }
+        var v = info.current
+        let keys = VersionKeys(tableID: info.tableID, version: v.version)
+        guard let rv = try get(.ids, keys.idKey(id)) else { throw StoreError.unknownID(table: name, id: id) }
+        let row = Int(rv.loadUnaligned(as: UInt32.self))
+        try delete(.ids, keys.idKey(id))
+        try delete(.ids, keys.rowKey(row))
+        try put(.ids, keys.deletedKey(row), [])
+        try writeRow(keys: keys, version: v, row: row, vector: [Float](repeating: 0, count: v.dimension))
+        v.count -= 1
+        v.generation += 1
+        info.current = v
+        try putInfo(info)
+        return row
+    }
+
+    /// Rewrites the block holding `row` with `vector` in it (copy-on-write).
+    func writeRow(keys: VersionKeys, version v: TableVersion, row: Int, vector: [Float]) throws {
+        let b = row / v.rowsPerBlock
+        let rowsInBlock = min(v.rowsPerBlock, v.slots - b * v.rowsPerBlock)
+        let old = try get(.vectors, keys.block(b))
+        var copy = [UInt8](repeating: 0, count: v.storedBytes(rows: rowsInBlock))
+        if let old { copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: old.prefix($0.count))) } }
+        let offset = (row % v.rowsPerBlock) * v.dimension * 4
+        copy.withUnsafeMutableBytes { dst in
+            vector.withUnsafeBytes { src in (dst.baseAddress! + offset).copyMemory(from: src.baseAddress!, byteCount: src.count) }
+        }
+        try put(.vectors, keys.block(b), copy)
+    }
+}

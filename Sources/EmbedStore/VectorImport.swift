@@ -1,0 +1,133 @@
+import Foundation
+
+/// Progress of a long import or export: rows done, bytes done, total bytes (0 if unknown).
+public typealias ProgressHandler = (_ rows: Int, _ bytes: Int, _ totalBytes: Int) -> Void
+
+/// Options for `Store.importVectors`.
+public struct ImportOptions: Sendable {
+    /// The file format; detected from extension and content when nil.
+    public var format: VectorFormat?
+    /// The kind recorded on the table.
+    public var kind: TableKind
+    /// What to do with a repeated id.
+    public var onDuplicate: DuplicatePolicy
+    /// For `.npy`: a file with one id per line; defaults to the sidecar `NAME.ids` if present.
+    public var idsPath: String?
+
+    public init(format: VectorFormat? = nil, kind: TableKind = .pretrained, onDuplicate: DuplicatePolicy = .error, idsPath: String? = nil) {
+        self.format = format
+        self.kind = kind
+        self.onDuplicate = onDuplicate
+        self.idsPath = idsPath
+    }
+}
+
+/// What an import did.
+public struct ImportSummary: Sendable {
+    /// The table after the import.
+    public let info: TableInfo
+    /// The format read.
+    public let format: VectorFormat
+    /// Vectors read from the file.
+    public let records: Int
+    /// Duplicate ids whose last vector was kept.
+    public let replaced: Int
+}
+
+extension Store {
+    /// Imports a file as a new version of `table` in one transaction: the new
+    /// version becomes current when it commits, and any error (reported with
+    /// file, line or record, and reason) leaves the store exactly as it was.
+    public func importVectors(from path: String, table: String, options: ImportOptions = ImportOptions(), progress: ProgressHandler? = nil) throws -> ImportSummary {
+        try write { txn in
+            let input = try ByteReader(path: path)
+            let format = try options.format ?? {
+                guard let f = VectorFormat.detect(path: path, head: try input.peek(4096)) else {
+                    let head = try input.peek(4096)
+                    if head.isEmpty { throw StoreError.badInput(file: path, location: "", reason: "empty file") }
+                    if head.count < 4096 && head.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                        throw StoreError.badInput(file: path, location: "", reason: "no vectors in the file (only blank lines)")
+                    }
+                    throw StoreError.badInput(file: path, location: "1", reason: "cannot tell the format; pass --format (\(VectorFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                return f
+            }()
+            let reader = try Store.reader(for: format, input: input, idsPath: options.idsPath, maxID: maxKeySize)
+            let builder = try TableBuilder(txn: txn, name: table, kind: options.kind, source: URL(fileURLWithPath: path).lastPathComponent, onDuplicate: options.onDuplicate)
+            var id: [UInt8] = []
+            var vector: [Float] = []
+            var records = 0
+            while try reader.next(id: &id, vector: &vector) {
+                records += 1
+                do {
+                    try id.withUnsafeBytes { i in try vector.withUnsafeBufferPointer { try builder.append(id: i, vector: $0) } }
+                } catch StoreError.invalidArgument(let reason) {
+                    throw StoreError.badInput(file: path, location: reader.location, reason: reason)
+                }
+                if records & 0x3FFF == 0 { progress?(records, input.offset, input.size) }
+            }
+            if records == 0 { throw StoreError.badInput(file: path, location: "", reason: "no vectors in the file (empty file?)") }
+            progress?(records, input.offset, input.size)
+            let info = try builder.finish()
+            return ImportSummary(info: info, format: format, records: records, replaced: builder.replaced)
+        }
+    }
+
+    static func reader(for format: VectorFormat, input: ByteReader, idsPath: String?, maxID: Int) throws -> VectorReader {
+        switch format {
+        case .sparrow: return try TextVectorReader(input: input, flavor: .sparrow)
+        case .word2vec: return try TextVectorReader(input: input, flavor: .word2vec)
+        case .csv: return try TextVectorReader(input: input, flavor: .csv)
+        case .jsonl: return JSONLinesReader(input: input)
+        case .fvecs: return FvecsReader(input: input)
+        case .word2vecBinary: return try Word2VecBinaryReader(input: input, maxID: maxID)
+        case .npy:
+            var ids = idsPath
+            if ids == nil, input.path != "-" {
+                let sidecar = Store.sidecarIDsPath(input.path)
+                if FileManager.default.fileExists(atPath: sidecar) { ids = sidecar }
+            }
+            return try NPYReader(input: input, idsPath: ids)
+        }
+    }
+
+    /// `vectors.npy` -> `vectors.ids`: one id per line, beside an `.npy` file.
+    public static func sidecarIDsPath(_ npyPath: String) -> String {
+        (npyPath.lowercased().hasSuffix(".npy") ? String(npyPath.dropLast(4)) : npyPath) + ".ids"
+    }
+
+    /// Writes the current version of `table` to `path` (`-` for standard
+    /// output) in row order. Files appear whole or not at all. Returns the row count.
+    @discardableResult
+    public func exportVectors(table: String, to path: String, format: VectorFormat, progress: ProgressHandler? = nil) throws -> Int {
+        try read { txn in
+            let t = try txn.table(table)
+            let out = try ByteWriter(path: path)
+            let writer: VectorWriter
+            switch format {
+            case .sparrow: writer = TextVectorWriter(out: out, flavor: .sparrow)
+            case .word2vec: writer = TextVectorWriter(out: out, flavor: .word2vec)
+            case .csv: writer = TextVectorWriter(out: out, flavor: .csv)
+            case .jsonl: writer = JSONLinesWriter(out: out)
+            case .fvecs: writer = FvecsWriter(out: out)
+            case .word2vecBinary: writer = Word2VecBinaryWriter(out: out)
+            case .npy:
+                guard path != "-" else { throw StoreError.invalidArgument("npy export needs a file (-o FILE.npy): its ids go to a sidecar file") }
+                writer = try NPYWriter(out: out, idsPath: Store.sidecarIDsPath(path))
+            }
+            try writer.begin(count: t.count, dimension: t.dimension)
+            let d = t.dimension
+            var rows = 0
+            let accessor = try t.rowAccessor()
+            try t.forEachID { row, id in
+                try writer.write(id: id, vector: UnsafeBufferPointer(start: accessor.row(row), count: d))
+                rows += 1
+                if rows & 0x3FFF == 0 { progress?(rows, out.written, 0) }
+            }
+            try writer.finish()
+            try out.commit()
+            progress?(rows, out.written, 0)
+            return rows
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import EmbedStore
+import Foundation
+
+/// The `recsys` command line: an embedding store with recall and ranking.
+@main
+struct Recsys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recsys",
+        abstract: "An embedding store with LSH recall and an Embedding+MLP ranker.",
+        discussion: """
+        Every command takes --store PATH (default $RECSYS_STORE or ./recsys.lmdb).
+        Exit status: 0 on success, 1 on a user error (one line on stderr), 2 on bad usage.
+        """,
+        subcommands: [EmbeddingCommand.self, ItemsCommand.self]
+    )
+
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        // `recsys --store PATH embedding list`: the store option may come before
+        // the subcommand; every leaf command declares it, so move it to the end.
+        if let i = arguments.firstIndex(where: { $0 == "--store" || $0.hasPrefix("--store=") }),
+           let firstWord = arguments.firstIndex(where: { !$0.hasPrefix("-") }), i < firstWord {
+            let takesValue = arguments[i] == "--store"
+            let moved = Array(arguments[i...(takesValue ? min(i + 1, arguments.count - 1) : i)])
+            arguments.removeSubrange(i..<(i + moved.count))
+            arguments += moved
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            Foundation.exit(1)
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
+/// A user error raised by the command line itself.
+struct CLIError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// `--store PATH`, shared by every command.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "The store directory (default $RECSYS_STORE or ./recsys.lmdb).")
+    var store: String?
+
+    var path: String {
+        store ?? ProcessInfo.processInfo.environment["RECSYS_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./recsys.lmdb"
+    }
+
+    func open() throws -> Store {
+        var mapSize = Store.defaultMapSize
+        if let s = ProcessInfo.processInfo.environment["RECSYS_MAP_SIZE"], let n = Int(s), n > 0 { mapSize = n }
+        return try Store(path: path, mapSize: mapSize)
+    }
+
+    /// Opens an existing store; a missing one is a user error, not an empty store.
+    func openExisting() throws -> Store {
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+            throw CLIError("no store at \(path) (import something first, or pass --store PATH)")
+        }
+        return try open()
+    }
+}
