@@ -78,6 +78,9 @@ public final class Store: @unchecked Sendable {
             mdb_env_close(env)
             throw StoreError.lmdb(operation: "opening store at \(path)", code: rc, message: String(cString: mdb_strerror(rc)))
         }
+        // Free reader slots left by killed processes so their snapshots do not pin pages.
+        var dead: Int32 = 0
+        mdb_reader_check(env, &dead)
         do {
             dbis = try write { txn in
                 try Database.allCases.map { db in
