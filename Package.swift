@@ -1,5 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
+import Foundation
+
+/// Hot loops (dot products, the MLP) use AVX2/FMA on x86-64 unless
+/// RECSYS_PORTABLE=1 asks for a baseline build.
+let simdFlags: [SwiftSetting] = {
+    #if arch(x86_64)
+    if ProcessInfo.processInfo.environment["RECSYS_PORTABLE"] == nil {
+        return [.unsafeFlags(["-target-cpu", "haswell"])]
+    }
+    #endif
+    return []
+}()
 
 let package = Package(
     name: "recsys",
@@ -27,8 +39,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "EmbedStore", dependencies: ["CLMDB"]),
-        .target(name: "Recall", dependencies: ["EmbedStore"]),
-        .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS"]),
+        .target(name: "CPrefetch"),
+        .target(name: "Recall", dependencies: ["EmbedStore", "CPrefetch"], swiftSettings: simdFlags),
+        .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS"], swiftSettings: simdFlags),
         .executableTarget(
             name: "recsys",
             dependencies: [

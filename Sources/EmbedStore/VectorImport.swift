@@ -131,3 +131,25 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Reads a whole (small) vector file into memory, in any import format:
+    /// query sets, candidate lists. Bad input is reported as on import.
+    public static func readVectors(from path: String, format: VectorFormat? = nil, maxID: Int = 511) throws -> [(id: String, vector: [Float])] {
+        let input = try ByteReader(path: path)
+        let head = try input.peek(4096)
+        guard let f = format ?? VectorFormat.detect(path: path, head: head) else {
+            throw StoreError.badInput(file: path, location: head.isEmpty ? "" : "1", reason: head.isEmpty ? "empty file" : "cannot tell the format; pass --format")
+        }
+        let reader = try reader(for: f, input: input, idsPath: nil, maxID: maxID)
+        var out: [(String, [Float])] = []
+        var id: [UInt8] = [], v: [Float] = []
+        while try reader.next(id: &id, vector: &v) {
+            if let bad = v.firstIndex(where: { !$0.isFinite }) {
+                throw StoreError.badInput(file: path, location: reader.location, reason: "component \(bad + 1) is not finite")
+            }
+            out.append((String(decoding: id, as: UTF8.self), v))
+        }
+        return out
+    }
+}

@@ -76,8 +76,8 @@ final class EmbeddingCLITests: XCTestCase {
         XCTAssertEqual(try recsys(["embedding", "import", sampleData + "/item2vecEmb.csv", "--table", "t", "--store", store]).status, 0)
         let before = try recsys(["embedding", "export", "--table", "t", "--format", "word2vec-bin", "--store", store]).stdout
 
-        // 1.5M x 8 fvecs: long enough to be killed in the middle.
-        let n = 1_500_000, d = 8
+        // 3M x 4 fvecs: long enough (id index inserts dominate) to be killed in the middle.
+        let n = 3_000_000, d = 4
         var bytes = [UInt8]()
         bytes.reserveCapacity(n * (d + 1) * 4)
         for i in 0..<n {
@@ -93,7 +93,7 @@ final class EmbeddingCLITests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        usleep(700_000)
+        usleep(400_000)
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationReason, .uncaughtSignal, "the import finished before it could be killed")

@@ -1,0 +1,110 @@
+import EmbedStore
+import Foundation
+
+/// How vectors are compared.
+public enum Metric: String, Codable, Sendable, CaseIterable {
+    /// Cosine similarity: the dot product of unit vectors.
+    case cosine
+    /// The raw inner product (the index still hashes by angle).
+    case dot
+}
+
+/// LSH parameters. Zero means "choose automatically".
+public struct IndexParameters: Codable, Sendable, Equatable {
+    /// Hash tables (L).
+    public var tables: Int
+    /// Bits per table (K): 2^K buckets each.
+    public var bits: Int
+    /// Buckets probed per table on average (1 = no multi-probe).
+    public var probes: Int
+    /// Stop once this many candidates were re-scored (0 = no limit).
+    public var candidateBudget: Int
+
+    public init(tables: Int = 0, bits: Int = 0, probes: Int = 0, candidateBudget: Int = 0) {
+        self.tables = tables
+        self.bits = bits
+        self.probes = probes
+        self.candidateBudget = candidateBudget
+    }
+}
+
+/// What an index holds and how well it did when it was built.
+public struct IndexInfo: Codable, Sendable {
+    /// The indexed table.
+    public var table: String
+    /// The table version it was built from.
+    public var tableVersion: UInt32
+    /// The table generation it reflects (single-vector changes applied since).
+    public var generation: UInt64
+    /// Vector dimension.
+    public var dimension: Int
+    /// Row slots covered by the bucket lists (later rows live in the delta).
+    public var rows: Int
+    /// The parameters in use.
+    public var parameters: IndexParameters
+    /// The similarity it re-scores with.
+    public var metric: Metric
+    /// Seed of the random hyperplanes.
+    public var seed: UInt64
+    /// Recall@10 reached on a sample of the table's own vectors at build time.
+    public var recallAtBuild: Double?
+    /// Mean candidates re-scored per sample query at build time.
+    public var candidatesAtBuild: Double?
+    /// Sample queries used to choose the parameters.
+    public var sampleQueries: Int
+    /// Seconds the build took.
+    public var buildSeconds: Double
+    /// Bytes of index data in the store.
+    public var bytes: Int
+    /// Entries in the delta (rows changed since the build).
+    public var deltaRows: Int
+    /// When it was built.
+    public var createdAt: Date
+}
+
+/// Keys of an index's parts in the store's index area.
+struct IndexKeys {
+    let table: String
+    var prefix: String { "lsh\u{1}\(table)\u{1}" }
+    var meta: String { prefix + "meta" }
+    var planes: String { prefix + "planes" }
+    var invNorms: String { prefix + "norms" }
+    var delta: String { prefix + "delta" }
+    func offsets(_ l: Int) -> String { prefix + "t\(l).offsets" }
+    func rows(_ l: Int) -> String { prefix + "t\(l).rows" }
+}
+
+extension IndexInfo {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .secondsSince1970
+        return e
+    }()
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .secondsSince1970
+        return d
+    }()
+
+    /// The index metadata of `table`, or nil when it has none.
+    public static func load(_ txn: Transaction, table: String) throws -> IndexInfo? {
+        guard let raw = try txn.blob(.index, IndexKeys(table: table).meta) else { return nil }
+        return try decoder.decode(IndexInfo.self, from: Data(raw))
+    }
+
+    func save(_ txn: Transaction) throws {
+        let data = try IndexInfo.encoder.encode(self)
+        try data.withUnsafeBytes { try txn.putBlob(.index, IndexKeys(table: table).meta, $0) }
+    }
+
+    /// Why this index cannot serve `table`'s current contents, or nil when it can.
+    public func staleness(against table: VectorTable) -> String? {
+        if tableVersion != table.info.version {
+            return "the index of '\(self.table)' was built from version \(tableVersion), the table is at version \(table.info.version): using exact search (rebuild with `recsys index build --table \(self.table)`)"
+        }
+        if generation != table.info.current.generation || dimension != table.dimension {
+            return "the index of '\(self.table)' missed changes made to the table: using exact search (rebuild with `recsys index build --table \(self.table)`)"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,200 @@
+import EmbedStore
+import Foundation
+
+/// Builds, maintains and drops the multi-probe SimHash index of a table.
+public enum LSHIndex {
+    /// Recall@10 the automatic parameters aim for on the table's own vectors
+    /// (above the 0.9 promised, to leave a margin for unseen queries).
+    public static let targetRecall = 0.93
+    static let maxAutoTables = 16
+
+    /// Bits per table for `n` rows: buckets of about 8-16 vectors.
+    public static func defaultBits(rows n: Int) -> Int {
+        let log2n = Int((log2(Double(max(n, 2)))).rounded())
+        return min(20, max(4, log2n - 3))
+    }
+
+    /// Builds the index of `table` and stores it in one write transaction.
+    /// Zero parameters are chosen by measuring recall@10 on a sample of the
+    /// table's own vectors against exact search.
+    @discardableResult
+    public static func build(store: Store, table name: String, parameters given: IndexParameters = IndexParameters(), metric: Metric = .cosine, seed: UInt64 = 0x5EED, log: ((String) -> Void)? = nil) throws -> IndexInfo {
+        let start = Date()
+        if given.tables < 0 || given.bits < 0 || given.probes < 0 || given.bits > 24 || given.tables > 64 {
+            throw RecallError.invalidParameter("--tables must be 1...64, --bits 1...24, --probes positive")
+        }
+        return try store.write { txn in
+            let table = try txn.table(name)
+            guard table.count > 0 else { throw RecallError.emptyTable(name) }
+            let acc = try table.rowAccessor()
+            let n = acc.slots, d = acc.dimension
+            let K = given.bits > 0 ? given.bits : defaultBits(rows: table.count)
+            let L = given.tables > 0 ? given.tables : maxAutoTables
+            let keys = IndexKeys(table: name)
+            try txn.deleteBlobs(.index, prefix: keys.prefix)
+
+            // hyperplanes and inverse norms
+            let planes = SimHash.planes(count: L * K * d, seed: seed)
+            try planes.withUnsafeBytes { try txn.putBlob(.index, keys.planes, $0) }
+            var bytes = planes.count * 4
+            // inverse norms travel with the bucket entries, so re-scoring reads no other array
+            var invNorms = [Float](repeating: 1, count: n)
+            for r in 0..<n where acc.isLive(r) && metric == .cosine {
+                let norm = VectorMath.norm(acc.row(r), d)
+                invNorms[r] = norm > 0 ? 1 / norm : 0
+            }
+            // codes of every row in every table
+            log?("hashing \(n) vectors into \(L) tables of \(K) bits")
+            var codes = [UInt32](repeating: 0, count: L * n)
+            planes.withUnsafeBufferPointer { pb in
+                let hash = SimHash(tables: L, bits: K, dimension: d, planes: pb.baseAddress!)
+                var proj = [Float](repeating: 0, count: L * K)
+                proj.withUnsafeMutableBufferPointer { p in
+                    codes.withUnsafeMutableBufferPointer { c in
+                        for r in 0..<n {
+                            hash.project(acc.row(r), into: p.baseAddress!, tables: L)
+                            for l in 0..<L { c[l * n + r] = hash.code(p.baseAddress!, table: l) }
+                        }
+                    }
+                }
+            }
+            // bucket lists (counting sort by code), deleted rows left out
+            let buckets = 1 << K
+            for l in 0..<L {
+                var offsets = [UInt32](repeating: 0, count: buckets + 1)
+                var live = 0
+                for r in 0..<n where acc.isLive(r) { offsets[Int(codes[l * n + r]) + 1] += 1; live += 1 }
+                for b in 0..<buckets { offsets[b + 1] += offsets[b] }
+                var cursor = offsets
+                try txn.putBlob(.index, keys.rows(l), count: max(live, 1) * 8) { raw in
+                    let out = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
+                    for r in 0..<n where acc.isLive(r) {
+                        let c = Int(codes[l * n + r])
+                        out[2 * Int(cursor[c])] = UInt32(r)
+                        out[2 * Int(cursor[c]) + 1] = invNorms[r].bitPattern
+                        cursor[c] += 1
+                    }
+                }
+                try offsets.withUnsafeBytes { try txn.putBlob(.index, keys.offsets(l), $0) }
+                bytes += (buckets + 1) * 4 + live * 8
+            }
+            var info = IndexInfo(table: name, tableVersion: table.info.version, generation: table.info.current.generation,
+                                 dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, given.probes), candidateBudget: given.candidateBudget),
+                                 metric: metric, seed: seed, recallAtBuild: nil, candidatesAtBuild: nil, sampleQueries: 0,
+                                 buildSeconds: 0, bytes: bytes, deltaRows: 0, createdAt: Date())
+            try info.save(txn)
+
+            // measure, and choose tables and probes where not given
+            let snapshot = try RecallSnapshot(borrowing: txn, table: name)
+            let sample = sampleRows(acc, count: n > 200_000 ? 100 : 200, seed: seed)
+            info.sampleQueries = sample.count
+            log?("measuring recall@10 on \(sample.count) of the table's own vectors")
+            let truth = sample.map { r -> Set<Int> in
+                let q = snapshot.vector(ofRow: r)
+                let res = (try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, exact: true, excludedRows: [r]))) ?? SearchResult(hits: [], candidates: 0, probes: 0, method: "", note: nil)
+                return Set(res.hits.map(\.row))
+            }
+            func measure(tables: Int, probes: Int) -> (recall: Double, candidates: Double) {
+                var found = 0, total = 0, cands = 0
+                for (i, r) in sample.enumerated() {
+                    let q = snapshot.vector(ofRow: r)
+                    guard let res = try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, tables: tables, probes: probes, candidateBudget: given.candidateBudget, excludedRows: [r])) else { continue }
+                    found += res.hits.filter { truth[i].contains($0.row) }.count
+                    total += truth[i].count
+                    cands += res.candidates
+                }
+                return (total == 0 ? 1 : Double(found) / Double(total), Double(cands) / Double(max(1, sample.count)))
+            }
+            var chosen = (tables: L, probes: max(1, given.probes))
+            if given.tables == 0 || given.probes == 0 {
+                var best: (cost: Double, tables: Int, probes: Int, recall: Double, candidates: Double)?
+                let tableChoices = given.tables > 0 ? [given.tables] : Array(1...L)
+                let probeChoices = given.probes > 0 ? [given.probes] : [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
+                for t in tableChoices {
+                    for p in probeChoices {
+                        let m = measure(tables: t, probes: p)
+                        // cost in multiply-adds: hashing, re-scoring, probing
+                        let cost = Double(t * K * d) + m.candidates * Double(d + 8) + Double(t * p * 24)
+                        if m.recall >= targetRecall {
+                            if best == nil || cost < best!.cost { best = (cost, t, p, m.recall, m.candidates) }
+                            break
+                        }
+                    }
+                }
+                if let best {
+                    chosen = (best.tables, best.probes)
+                } else {
+                    chosen = (tableChoices.last!, probeChoices.last!)
+                }
+            }
+            let final = measure(tables: chosen.tables, probes: chosen.probes)
+            info.recallAtBuild = final.recall
+            info.candidatesAtBuild = final.candidates
+            // keep only the tables in use
+            for l in chosen.tables..<L {
+                try txn.deleteBlobs(.index, prefix: keys.rows(l))
+                try txn.deleteBlobs(.index, prefix: keys.offsets(l))
+                bytes -= (buckets + 1) * 4 + table.count * 8
+            }
+            if chosen.tables < L {
+                let kept = Array(planes.prefix(chosen.tables * K * d))
+                try kept.withUnsafeBytes { try txn.putBlob(.index, keys.planes, $0) }
+                bytes -= (L - chosen.tables) * K * d * 4
+            }
+            info.parameters.tables = chosen.tables
+            info.parameters.probes = chosen.probes
+            info.bytes = bytes
+            info.buildSeconds = Date().timeIntervalSince(start)
+            try info.save(txn)
+            return info
+        }
+    }
+
+    static func sampleRows(_ acc: RowAccessor, count: Int, seed: UInt64) -> [Int] {
+        var live = (0..<acc.slots).filter { acc.isLive($0) }
+        var state = seed ^ 0xA5A5
+        for i in stride(from: live.count - 1, to: 0, by: -1) {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            live.swapAt(i, Int((state >> 33) % UInt64(i + 1)))
+        }
+        return Array(live.prefix(count)).sorted()
+    }
+
+    /// Removes the index of `table` (no-op without one).
+    public static func drop(_ txn: Transaction, table: String) throws {
+        try txn.deleteBlobs(.index, prefix: IndexKeys(table: table).prefix)
+    }
+
+    /// Brings the index up to date with one upserted or deleted row, in the
+    /// caller's write transaction: the row's new buckets go into the delta,
+    /// which queries merge with the bucket lists. Without an index, or with a
+    /// stale one, nothing happens.
+    public static func applyChange(_ txn: Transaction, table name: String, row: Int) throws {
+        guard var info = try IndexInfo.load(txn, table: name) else { return }
+        let table = try txn.table(name)
+        // The table's generation already counts this change.
+        guard info.tableVersion == table.info.version, info.generation + 1 == table.info.current.generation else { return }
+        let keys = IndexKeys(table: name)
+        let L = info.parameters.tables, K = info.parameters.bits, d = info.dimension
+        var entries = try txn.blob(.index, keys.delta).map { DeltaEntry.decode($0, tables: L) } ?? []
+        entries.removeAll { Int($0.row) == row }
+        let live = try table.id(ofRow: row) != nil
+        if live {
+            guard let planes = try txn.blob(.index, keys.planes) else { return }
+            let hash = SimHash(tables: L, bits: K, dimension: d, planes: planes.baseAddress!.assumingMemoryBound(to: Float.self))
+            let v = try table.vector(ofRow: row)
+            var proj = [Float](repeating: 0, count: L * K)
+            proj.withUnsafeMutableBufferPointer { hash.project(v.baseAddress!, into: $0.baseAddress!, tables: L) }
+            let codes = proj.withUnsafeBufferPointer { p in (0..<L).map { hash.code(p.baseAddress!, table: $0) } }
+            let norm = VectorMath.norm(v.baseAddress!, d)
+            entries.append(DeltaEntry(row: Int32(row), invNorm: norm > 0 ? 1 / norm : 0, codes: codes))
+        } else {
+            entries.append(DeltaEntry(row: Int32(row), invNorm: .nan, codes: nil))
+        }
+        let encoded = DeltaEntry.encode(entries, tables: L)
+        try encoded.withUnsafeBytes { try txn.putBlob(.index, keys.delta, $0) }
+        info.generation = table.info.current.generation
+        info.deltaRows = entries.count
+        try info.save(txn)
+    }
+}

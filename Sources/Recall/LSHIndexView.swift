@@ -1,0 +1,92 @@
+import EmbedStore
+import Foundation
+
+/// A zero-copy view of a stored index inside one read transaction, plus the
+/// delta of rows changed since the build, decoded once.
+final class LSHIndexView {
+    let info: IndexInfo
+    let hash: SimHash
+    let offsets: [UnsafePointer<UInt32>]
+    /// Per table, bucket entries as (row, inverse norm bits) pairs.
+    let entries: [UnsafePointer<UInt32>]
+    /// Rows whose bucket-list entries are stale (changed or deleted since the build).
+    let overridden: [UInt64]?
+    /// (table << 32 | code) -> rows from the delta.
+    let deltaBuckets: [UInt64: [Int32]]
+    /// Inverse norms of delta rows.
+    let deltaInvNorms: [Int32: Float]
+
+    init?(txn: Transaction, table: VectorTable) throws {
+        guard let info = try IndexInfo.load(txn, table: table.name) else { return nil }
+        self.info = info
+        let keys = IndexKeys(table: table.name)
+        let L = info.parameters.tables, K = info.parameters.bits, D = info.dimension
+        guard let planes = try txn.blob(.index, keys.planes), planes.count == L * K * D * 4 else {
+            throw RecallError.noIndex(table.name)
+        }
+        hash = SimHash(tables: L, bits: K, dimension: D, planes: planes.baseAddress!.assumingMemoryBound(to: Float.self))
+        var offs: [UnsafePointer<UInt32>] = [], lists: [UnsafePointer<UInt32>] = []
+        for l in 0..<L {
+            guard let o = try txn.blob(.index, keys.offsets(l)), o.count == ((1 << K) + 1) * 4,
+                  let r = try txn.blob(.index, keys.rows(l)) else { throw RecallError.noIndex(table.name) }
+            offs.append(o.baseAddress!.assumingMemoryBound(to: UInt32.self))
+            lists.append(r.baseAddress!.assumingMemoryBound(to: UInt32.self))
+        }
+        offsets = offs
+        entries = lists
+        var buckets: [UInt64: [Int32]] = [:]
+        var norms: [Int32: Float] = [:]
+        var over: [UInt64]? = nil
+        if let delta = try txn.blob(.index, keys.delta), delta.count > 0 {
+            let entries = DeltaEntry.decode(delta, tables: L)
+            var bits = [UInt64](repeating: 0, count: (max(table.slots, info.rows) + 64) / 64)
+            for e in entries {
+                bits[Int(e.row) >> 6] |= 1 << UInt64(e.row & 63)
+                guard let codes = e.codes else { continue }
+                norms[e.row] = e.invNorm
+                for l in 0..<L { buckets[UInt64(l) << 32 | UInt64(codes[l]), default: []].append(e.row) }
+            }
+            over = bits
+        }
+        overridden = over
+        deltaBuckets = buckets
+        deltaInvNorms = norms
+    }
+
+    @inline(__always)
+    func isOverridden(_ row: Int) -> Bool {
+        guard let o = overridden else { return false }
+        return o[row >> 6] & (1 << UInt64(row & 63)) != 0
+    }
+}
+
+/// A row changed since the build: its codes per table, or nil when deleted.
+struct DeltaEntry {
+    var row: Int32
+    var invNorm: Float
+    var codes: [UInt32]?
+
+    static func decode(_ raw: UnsafeRawBufferPointer, tables: Int) -> [DeltaEntry] {
+        let stride = 8 + tables * 4
+        var out: [DeltaEntry] = []
+        var off = 0
+        while off + stride <= raw.count {
+            let row = raw.loadUnaligned(fromByteOffset: off, as: Int32.self)
+            let norm = raw.loadUnaligned(fromByteOffset: off + 4, as: Float.self)
+            let codes = (0..<tables).map { raw.loadUnaligned(fromByteOffset: off + 8 + $0 * 4, as: UInt32.self) }
+            out.append(DeltaEntry(row: row, invNorm: norm, codes: norm.isNaN ? nil : codes))
+            off += stride
+        }
+        return out
+    }
+
+    static func encode(_ entries: [DeltaEntry], tables: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        for e in entries.sorted(by: { $0.row < $1.row }) {
+            withUnsafeBytes(of: e.row) { out += $0 }
+            withUnsafeBytes(of: e.codes == nil ? Float.nan : e.invNorm) { out += $0 }
+            for l in 0..<tables { withUnsafeBytes(of: e.codes?[l] ?? 0) { out += $0 } }
+        }
+        return out
+    }
+}

@@ -1,0 +1,53 @@
+/// Random-hyperplane hashing: L tables of K signed projections each.
+struct SimHash {
+    let tables: Int
+    let bits: Int
+    let dimension: Int
+    /// `tables * bits` hyperplanes of `dimension` floats, table-major.
+    let planes: UnsafePointer<Float>
+
+    /// Writes the `tables * bits` projections of `q`.
+    @inline(__always)
+    func project(_ q: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, tables usedTables: Int) {
+        for p in 0..<(usedTables * bits) {
+            out[p] = VectorMath.dot(planes + p * dimension, q, dimension)
+        }
+    }
+
+    /// The bucket of table `l` from its projections.
+    @inline(__always)
+    func code(_ projections: UnsafePointer<Float>, table l: Int) -> UInt32 {
+        var c: UInt32 = 0
+        let p = projections + l * bits
+        for j in 0..<bits where p[j] > 0 { c |= 1 << UInt32(j) }
+        return c
+    }
+
+    /// Gaussian hyperplanes from a seed (Box-Muller over SplitMix64).
+    static func planes(count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        func next() -> Double {
+            state &+= 0x9E3779B97F4A7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+            z ^= z >> 31
+            return (Double(z >> 11) + 0.5) / Double(1 << 53)
+        }
+        var out = [Float]()
+        out.reserveCapacity(count + 1)
+        while out.count < count {
+            let u = next(), v = next()
+            let r = (-2 * log(u)).squareRoot()
+            out.append(Float(r * cos(2 * Double.pi * v)))
+            out.append(Float(r * sin(2 * Double.pi * v)))
+        }
+        return Array(out.prefix(count))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

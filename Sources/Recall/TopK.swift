@@ -1,0 +1,65 @@
+/// The k best (score, row) pairs seen so far: a bounded min-heap on flat
+/// arrays, allocated once and reused across queries.
+public struct TopK {
+    private(set) var scores: [Float]
+    private(set) var rows: [Int32]
+    public private(set) var count = 0
+    public private(set) var k: Int
+
+    public init(k: Int) {
+        self.k = max(1, k)
+        scores = [Float](repeating: 0, count: self.k)
+        rows = [Int32](repeating: 0, count: self.k)
+    }
+
+    /// Empties the heap, optionally changing k.
+    public mutating func reset(k newK: Int? = nil) {
+        if let newK, newK != k {
+            k = max(1, newK)
+            scores = [Float](repeating: 0, count: k)
+            rows = [Int32](repeating: 0, count: k)
+        }
+        count = 0
+    }
+
+    /// The smallest score kept, once full; -infinity before.
+    @inline(__always)
+    public var threshold: Float { count < k ? -.infinity : scores[0] }
+
+    /// Offers a candidate.
+    @inline(__always)
+    public mutating func insert(score: Float, row: Int) {
+        if count < k {
+            var i = count
+            count += 1
+            scores[i] = score
+            rows[i] = Int32(row)
+            while i > 0 {
+                let parent = (i - 1) / 2
+                if scores[parent] <= scores[i] { break }
+                scores.swapAt(parent, i)
+                rows.swapAt(parent, i)
+                i = parent
+            }
+        } else if score > scores[0] {
+            scores[0] = score
+            rows[0] = Int32(row)
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < count && scores[l] < scores[m] { m = l }
+                if r < count && scores[r] < scores[m] { m = r }
+                if m == i { break }
+                scores.swapAt(m, i)
+                rows.swapAt(m, i)
+                i = m
+            }
+        }
+    }
+
+    /// The kept pairs, best first (ties by row, ascending).
+    public func sorted() -> [(row: Int, score: Float)] {
+        (0..<count).map { (Int(rows[$0]), scores[$0]) }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.row < $1.row }
+    }
+}

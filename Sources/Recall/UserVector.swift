@@ -1,0 +1,73 @@
+import EmbedStore
+
+/// Where a user's query vector comes from.
+public enum UserVectorSource: String, Sendable, CaseIterable {
+    /// A stored user embedding (e.g. SparrowRecSys userEmb).
+    case embedding
+    /// The mean of the item vectors of the user's history.
+    case history
+}
+
+/// A query vector for a user, and the items to leave out of the results.
+public struct UserQuery: Sendable {
+    /// The vector to search with.
+    public var vector: [Float]
+    /// Rows of the item table the user has already seen.
+    public var seenRows: Set<Int>
+    /// History ids absent from the item table (ignored for the mean).
+    public var missingItems: [String]
+    /// How the vector was built.
+    public var source: String
+
+    public init(vector: [Float], seenRows: Set<Int>, missingItems: [String], source: String) {
+        self.vector = vector
+        self.seenRows = seenRows
+        self.missingItems = missingItems
+        self.source = source
+    }
+}
+
+extension RecallSnapshot {
+    /// The mean (not the sum) of the vectors of `items`, as SparrowRecSys builds
+    /// userEmb from item2vec. Ids not in the table are skipped and reported.
+    public func meanVector(of items: [String]) throws -> UserQuery {
+        var sum = [Float](repeating: 0, count: table.dimension)
+        var seen = Set<Int>()
+        var missing: [String] = []
+        for id in items {
+            guard let r = row(of: id) else { missing.append(id); continue }
+            if !seen.insert(r).inserted { continue }
+            let v = rows.row(r)
+            for j in 0..<sum.count { sum[j] += v[j] }
+        }
+        guard !seen.isEmpty else {
+            throw RecallError.noUserVector(items.isEmpty
+                ? "the user has no history to average (give --history ID,ID,... or import one with `recsys history import`)"
+                : "none of the history's \(items.count) items is in table '\(table.name)'")
+        }
+        let inv = 1 / Float(seen.count)
+        return UserQuery(vector: sum.map { $0 * inv }, seenRows: seen, missingItems: missing, source: "mean of \(seen.count) history items")
+    }
+
+    /// Rows of the given item ids that exist in this table.
+    public func rows(of items: [String]) -> Set<Int> {
+        Set(items.compactMap { row(of: $0) })
+    }
+}
+
+extension Transaction {
+    /// The stored embedding of `user` in `userTable`, checked against `dimension`.
+    public func userEmbedding(_ user: String, userTable: String, dimension: Int) throws -> [Float] {
+        guard let t = try tableInfo(userTable) else {
+            throw RecallError.noUserVector("no user table '\(userTable)' (import one with `recsys embedding import FILE --table \(userTable) --kind user`, or use --from history)")
+        }
+        let table = try self.table(t.name)
+        guard let r = try table.row(of: user) else {
+            throw RecallError.noUserVector("unknown user '\(user)': not in table '\(userTable)'")
+        }
+        guard table.dimension == dimension else {
+            throw RecallError.dimensionMismatch(table: userTable, expected: dimension, got: table.dimension)
+        }
+        return Array(try table.vector(ofRow: r))
+    }
+}

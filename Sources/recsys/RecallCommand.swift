@@ -1,0 +1,281 @@
+import ArgumentParser
+import EmbedStore
+import Foundation
+import Recall
+
+extension UserVectorSource: ExpressibleByArgument {}
+
+/// Options shared by the recall commands.
+struct SearchFlags: ParsableArguments {
+    @Option(name: .short, help: "Results to return.") var k: Int = 100
+    @Option(name: .customLong("where"), help: "Only items whose COLUMN equals VALUE (genre=Comedy matches one of the genres); repeatable.") var filters: [String] = []
+    @Flag(help: "Scan every vector instead of using the index.") var exact = false
+    @Option(help: "Override the index's probes per table.") var probes: Int = 0
+    @Option(help: "cosine or dot (default: the index's, else cosine).") var metric: Metric?
+
+    func options(excluding rows: Set<Int> = []) throws -> SearchOptions {
+        guard k > 0 else { throw CLIError("-k must be positive") }
+        return SearchOptions(k: k, metric: metric, exact: exact, probes: probes, excludedRows: rows, filters: try filters.map(ItemFilter.init(parsing:)))
+    }
+}
+
+/// `recsys recall ...`: nearest items for a user, an item, or a whole evaluation.
+struct RecallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recall",
+        abstract: "Recall the nearest items for a user or an item; evaluate the index.",
+        subcommands: [User.self, ItemCommand.self, Eval.self]
+    )
+
+    struct User: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "user",
+            abstract: "Nearest items to a user's vector.",
+            discussion: "The vector is the user's stored embedding (--from embedding), the mean of the item vectors of their history (--from history: --history or the stored one), or given with --vector. Items in the known history are excluded unless --include-seen."
+        )
+        @Argument(help: "The user id (not needed with --vector).") var id: String?
+        @Option(help: "The item table to search.") var table: String = "item2vec"
+        @Option(name: .customLong("from"), help: "embedding or history (default: embedding when the user table has the user).") var source: UserVectorSource?
+        @Option(name: .customLong("user-table"), help: "The table of user vectors.") var userTable: String = "user"
+        @Option(help: "The user's items, comma-separated (default: the stored history).") var history: String?
+        @Option(help: "The query vector, comma-separated.") var vector: String?
+        @Flag(name: .customLong("include-seen"), help: "Keep items from the user's history in the results.") var includeSeen = false
+        @OptionGroup var search: SearchFlags
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let s = try store.openExisting()
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            let snapshot = try RecallSnapshot(store: s, table: table)
+            let query = try UserQueryRequest(user: id, source: source, userTable: userTable, history: history.map(splitIDs), vector: try vector.map(parseVector))
+                .resolve(snapshot)
+            var options = try search.options(excluding: includeSeen ? [] : query.seenRows)
+            options.k = search.k
+            let t1 = clock.now
+            let result = try snapshot.search(query.vector, options: options)
+            let t2 = clock.now
+            printRecall(snapshot, result, query: ["table": table, "user": id ?? "", "from": query.source, "k": "\(search.k)"],
+                        timings: ["lookup_ms": ms(t1 - t0), "search_ms": ms(t2 - t1)], output: output)
+        }
+    }
+
+    struct ItemCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "item", abstract: "Items most similar to an item (the item itself left out), best first.")
+        @Argument(help: "The item id.") var id: String
+        @Option(help: "The item table.") var table: String = "item2vec"
+        @OptionGroup var search: SearchFlags
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let s = try store.openExisting()
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            let snapshot = try RecallSnapshot(store: s, table: table)
+            guard let row = snapshot.row(of: id) else { throw CLIError("unknown item '\(id)': not in table '\(table)'") }
+            var flags = search
+            if !CommandLine.arguments.contains("-k") { flags.k = 10 }
+            let t1 = clock.now
+            let result = try snapshot.search(snapshot.vector(ofRow: row), options: try flags.options(excluding: [row]))
+            let t2 = clock.now
+            printRecall(snapshot, result, query: ["table": table, "item": id, "k": "\(flags.k)"],
+                        timings: ["lookup_ms": ms(t1 - t0), "search_ms": ms(t2 - t1)], output: output)
+        }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recall@k of the index against exact search, candidates per query, latency.",
+            discussion: "Queries come from --queries FILE (any vector format; .fvecs for ANN benchmark sets) or a --sample of the table's own vectors (each excluded from its own results)."
+        )
+        @Option(help: "The table.") var table: String
+        @Option(help: "A file of query vectors.") var queries: String?
+        @Option(help: "Exact top-k row lists (.ivecs) for --queries; computed by exact search when absent.") var groundtruth: String?
+        @Option(help: "Sample this many of the table's own vectors as queries.") var sample: Int = 200
+        @Option(name: .short, help: "k of recall@k.") var k: Int = 10
+        @Option(help: "Probes per table to evaluate, comma-separated (a sweep).") var probes: String?
+        @Option(help: "Tables to use, comma-separated (a sweep, at most the index's).") var tables: String?
+        @Flag(help: "Copy the vectors into huge-page memory first, as `recsys serve` does.") var resident = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let s = try store.openExisting()
+            let snapshot = try RecallSnapshot(store: s, table: table, resident: resident)
+            if let note = snapshot.staleNote { writeStderr("note: \(note)\n") }
+            var queryVectors: [[Float]] = []
+            var excluded: [Set<Int>] = []
+            if let queries {
+                queryVectors = try Store.readVectors(from: queries).map(\.vector)
+                excluded = Array(repeating: [], count: queryVectors.count)
+            } else {
+                guard sample > 0 else { throw CLIError("--sample must be positive") }
+                var rng = SystemRandomNumberGenerator()
+                var rows = Set<Int>()
+                let live = snapshot.table.count
+                while rows.count < min(sample, live) {
+                    let r = Int.random(in: 0..<snapshot.rows.slots, using: &rng)
+                    if snapshot.rows.isLive(r) { rows.insert(r) }
+                }
+                queryVectors = rows.sorted().map { snapshot.vector(ofRow: $0) }
+                excluded = rows.sorted().map { [$0] }
+            }
+            var truth: [[Int]]? = nil
+            if let groundtruth {
+                truth = try readIvecs(groundtruth)
+                guard truth!.count >= queryVectors.count else { throw CLIError("\(groundtruth): \(truth!.count) rows for \(queryVectors.count) queries") }
+            }
+            let probeList = try (probes ?? "0").split(separator: ",").map { p -> Int in
+                guard let v = Int(p), v >= 0 else { throw CLIError("--probes: '\(p)' is not a number") }
+                return v
+            }
+            let tableList = try (tables ?? "0").split(separator: ",").map { p -> Int in
+                guard let v = Int(p), v >= 0 else { throw CLIError("--tables: '\(p)' is not a number") }
+                return v
+            }
+            // one ground truth for the whole sweep
+            if truth == nil {
+                truth = try queryVectors.enumerated().map { i, q in
+                    try snapshot.search(q, options: SearchOptions(k: k, exact: true, excludedRows: excluded[i])).hits.map(\.row)
+                }
+            }
+            var rowsOut = ResultTable(columns: ["method", "tables", "probes", "recall@\(k)", "candidates", "p50_us", "p99_us", "qps"])
+            var evaluations: [RecallEvaluation] = []
+            let exactOnly = snapshot.indexInfo == nil || snapshot.staleNote != nil
+            for t in tableList {
+                for p in exactOnly ? [0] : probeList {
+                    // queries with their own exclusions: run one at a time
+                    var evals: [RecallEvaluation] = []
+                    if excluded.allSatisfy(\.isEmpty) {
+                        evals.append(try RecallEvaluation.run(snapshot, queries: queryVectors, truth: truth, options: SearchOptions(k: k, tables: t, probes: p)))
+                    } else {
+                        for (i, q) in queryVectors.enumerated() {
+                            evals.append(try RecallEvaluation.run(snapshot, queries: [q], truth: [truth![i]], options: SearchOptions(k: k, tables: t, probes: p, excludedRows: excluded[i])))
+                        }
+                    }
+                    let e = merge(evals)
+                    evaluations.append(e)
+                    rowsOut.rows.append([.text(e.method), .int(e.tables), .int(e.probes), .float(e.recall), .float(e.candidates), .float(e.p50Micros), .float(e.p99Micros), .float(e.queriesPerSecond)])
+                }
+            }
+            if output.json { printJSON(evaluations) } else { rowsOut.print(output) }
+        }
+
+        func merge(_ evals: [RecallEvaluation]) -> RecallEvaluation {
+            guard evals.count > 1 else { return evals[0] }
+            var m = evals[0]
+            let n = Double(evals.count)
+            m.queries = evals.count
+            m.recall = evals.map(\.recall).reduce(0, +) / n
+            m.candidates = evals.map(\.candidates).reduce(0, +) / n
+            let lat = evals.map(\.p50Micros).sorted()
+            m.p50Micros = lat[lat.count / 2]
+            m.p99Micros = lat[min(lat.count - 1, Int(Double(lat.count) * 0.99))]
+            m.queriesPerSecond = n / (evals.map { 1 / $0.queriesPerSecond }.reduce(0, +))
+            return m
+        }
+    }
+}
+
+/// Reads an `.ivecs` file: per row an int32 count then that many int32s.
+func readIvecs(_ path: String) throws -> [[Int]] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read") }
+    var out: [[Int]] = []
+    try data.withUnsafeBytes { raw in
+        var off = 0
+        while off < raw.count {
+            guard off + 4 <= raw.count else { throw CLIError("\(path): record \(out.count + 1): truncated") }
+            let n = Int(raw.loadUnaligned(fromByteOffset: off, as: Int32.self))
+            guard n >= 0, off + 4 + n * 4 <= raw.count else { throw CLIError("\(path): record \(out.count + 1): truncated or bad count \(n)") }
+            out.append((0..<n).map { Int(raw.loadUnaligned(fromByteOffset: off + 4 + $0 * 4, as: Int32.self)) })
+            off += 4 + n * 4
+        }
+    }
+    return out
+}
+
+func splitIDs(_ s: String) -> [String] {
+    s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+func ms(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+}
+
+/// Builds a user's query vector from the options every entry point shares.
+struct UserQueryRequest {
+    var user: String?
+    var source: UserVectorSource?
+    var userTable: String
+    var history: [String]?
+    var vector: [Float]?
+
+    func resolve(_ snapshot: RecallSnapshot) throws -> UserQuery {
+        if let vector {
+            guard vector.count == snapshot.table.dimension else {
+                throw RecallError.dimensionMismatch(table: snapshot.table.name, expected: snapshot.table.dimension, got: vector.count)
+            }
+            let seen = history.map { snapshot.rows(of: $0) } ?? []
+            return UserQuery(vector: vector, seenRows: seen, missingItems: [], source: "vector")
+        }
+        guard let user else {
+            if let history, source != .embedding { return try snapshot.meanVector(of: history) }
+            throw CLIError("give a user id, or the query with --vector or --history")
+        }
+        let stored = try snapshot.withTransaction { try $0.history(of: user) }
+        let items = history ?? stored
+        let hasEmbedding = try snapshot.withTransaction { txn in try txn.tableInfo(userTable).map { try txn.table($0.name).row(of: user) != nil } ?? false }
+        let from = source ?? (hasEmbedding ? .embedding : .history)
+        switch from {
+        case .embedding:
+            let v = try snapshot.withTransaction { try $0.userEmbedding(user, userTable: userTable, dimension: snapshot.table.dimension) }
+            return UserQuery(vector: v, seenRows: snapshot.rows(of: items), missingItems: [], source: "embedding (\(userTable))")
+        case .history:
+            return try snapshot.meanVector(of: items)
+        }
+    }
+}
+
+struct RecallHitJSON: Encodable {
+    let id: String
+    let score: Float
+    let title: String?
+    let genres: [String]?
+}
+
+struct RecallJSON: Encodable {
+    let query: [String: String]
+    let method: String
+    let candidates: Int
+    let probes: Int
+    let note: String?
+    let timings: [String: Double]
+    let results: [RecallHitJSON]
+}
+
+func recallHits(_ snapshot: RecallSnapshot, _ result: SearchResult) -> [RecallHitJSON] {
+    result.hits.map { h in
+        let id = snapshot.id(ofRow: h.row)
+        let item = snapshot.item(id)
+        return RecallHitJSON(id: id, score: h.score, title: item?.title, genres: item.map(\.genres))
+    }
+}
+
+func printRecall(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], output: OutputOptions) {
+    let hits = recallHits(snapshot, result)
+    if output.json {
+        printJSON(RecallJSON(query: query, method: result.method, candidates: result.candidates, probes: result.probes, note: result.note, timings: timings, results: hits))
+        return
+    }
+    if let note = result.note { writeStderr("note: \(note)\n") }
+    var t = ResultTable(columns: ["rank", "id", "score", "title", "genres"])
+    for (i, h) in hits.enumerated() {
+        t.rows.append([.int(i + 1), .text(h.id), .float(Double(h.score)), .text(h.title ?? ""), .text(h.genres?.joined(separator: "|") ?? "")])
+    }
+    t.print(output)
+    if !output.tsv {
+        writeStderr(String(format: "%@: %d candidates, %d probes, %.2f ms\n", result.method, result.candidates, result.probes, timings["search_ms"] ?? 0))
+    }
+}

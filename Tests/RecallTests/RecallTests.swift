@@ -1,0 +1,146 @@
+import EmbedStore
+import Foundation
+import Recall
+import XCTest
+
+final class RecallTests: XCTestCase {
+    /// Automatic parameters reach recall@10 >= 0.9 against exact search on
+    /// 100,000 clustered vectors, with queries the build never saw.
+    func testAutomaticParametersReachRecallTarget() throws {
+        let t = try TempStore()
+        let data = ClusteredVectors(n: 100_000, queries: 200)
+        try data.load(into: t.store, table: "v")
+        let info = try LSHIndex.build(store: t.store, table: "v")
+        XCTAssertGreaterThanOrEqual(info.recallAtBuild ?? 0, 0.9)
+        XCTAssertLessThan(info.bytes, 100_000 * 64 * 4, "index larger than the vectors")
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        let e = try RecallEvaluation.run(snapshot, queries: data.queries, options: SearchOptions(k: 10))
+        XCTAssertEqual(e.method, "lsh")
+        XCTAssertGreaterThanOrEqual(e.recall, 0.9, "recall@10 \(e.recall) with \(info.parameters)")
+        XCTAssertLessThan(e.candidates, 100_000 / 10, "the index should look at a small fraction of the table")
+    }
+
+    /// `recall item X` returns X's exact nearest items in descending score
+    /// order (SparrowRecSys's similar-movie code sorted ascending).
+    func testSimilarItemsAreTheExactNearestInDescendingOrder() throws {
+        let t = try TempStore()
+        let data = ClusteredVectors(n: 3000, queries: 0, dim: 16, clusters: 50)
+        try data.load(into: t.store, table: "v")
+        try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 8, bits: 6, probes: 8))
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        let row = snapshot.row(of: "42")!
+        let q = snapshot.vector(ofRow: row)
+        let lsh = try snapshot.search(q, options: SearchOptions(k: 10, excludedRows: [row]))
+        let exact = try snapshot.search(q, options: SearchOptions(k: 10, exact: true, excludedRows: [row]))
+        XCTAssertEqual(lsh.method, "lsh")
+        XCTAssertFalse(lsh.hits.contains { $0.row == row })
+        XCTAssertEqual(lsh.hits.map(\.score), lsh.hits.map(\.score).sorted(by: >))
+        XCTAssertEqual(exact.hits.map(\.score), exact.hits.map(\.score).sorted(by: >))
+        // brute force by hand, as ground truth for the exact path
+        let scored = data.base.enumerated().filter { $0.offset != 42 }.map { (i, v) in (i, zip(v, data.base[42]).map(*).reduce(0, +)) }
+        let best = scored.sorted { $0.1 > $1.1 }.prefix(10).map { String($0.0) }
+        XCTAssertEqual(exact.hits.map { snapshot.id(ofRow: $0.row) }, best)
+        XCTAssertGreaterThanOrEqual(Set(lsh.hits.map(\.row)).intersection(exact.hits.map(\.row)).count, 8)
+    }
+
+    /// A filter is applied while candidates are generated: exactly k matching
+    /// items come back whenever k exist.
+    func testFiltersReturnExactlyKMatchingItems() throws {
+        let t = try TempStore()
+        let data = ClusteredVectors(n: 2000, queries: 1, dim: 16, clusters: 40)
+        try data.load(into: t.store, table: "v")
+        var csv = "id,title,genres\n"
+        for i in 0..<2000 { csv += "\(i),Item \(i),\(i % 50 == 0 ? "Rare|Drama" : "Drama")\n" }
+        try t.store.importItems(from: t.file("items.csv", csv))
+        try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 4, bits: 8, probes: 1))
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        let r = try snapshot.search(data.queries[0], options: SearchOptions(k: 30, filters: [ItemFilter(column: "genre", value: "Rare")]))
+        XCTAssertEqual(r.hits.count, 30)
+        XCTAssertTrue(r.hits.allSatisfy { $0.row % 50 == 0 })
+        let all = try snapshot.search(data.queries[0], options: SearchOptions(k: 100, filters: [ItemFilter(column: "genre", value: "Rare")]))
+        XCTAssertEqual(all.hits.count, 40, "all 40 matching items, no more")
+        XCTAssertThrowsError(try snapshot.search(data.queries[0], options: SearchOptions(k: 5, filters: [ItemFilter(column: "nope", value: "x")])))
+    }
+
+    /// The user vector from history is the mean of the item vectors, and the
+    /// history is excluded from the results.
+    func testHistoryMeanAndExclusion() throws {
+        let t = try TempStore()
+        try t.store.importVectors(from: t.file("v.txt", "a:1 0\nb:0 1\nc:1 1\nd:-1 0\ne:0.9 1.1\n"), table: "v")
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        let q = try snapshot.meanVector(of: ["a", "b", "zzz"])
+        XCTAssertEqual(q.vector, [0.5, 0.5])
+        XCTAssertEqual(q.missingItems, ["zzz"])
+        let r = try snapshot.search(q.vector, options: SearchOptions(k: 2, excludedRows: q.seenRows))
+        XCTAssertEqual(r.hits.map { snapshot.id(ofRow: $0.row) }, ["c", "e"])
+        let withSeen = try snapshot.search(q.vector, options: SearchOptions(k: 5))
+        XCTAssertTrue(withSeen.hits.contains { snapshot.id(ofRow: $0.row) == "a" })
+        XCTAssertThrowsError(try snapshot.meanVector(of: ["zzz"]))
+        XCTAssertThrowsError(try snapshot.search([1, 2, 3], options: SearchOptions(k: 2))) { e in
+            XCTAssertEqual(e as? RecallError, .dimensionMismatch(table: "v", expected: 2, got: 3))
+        }
+    }
+
+    /// After a re-import the old index is not used: queries say so and search exactly.
+    func testReimportInvalidatesTheIndex() throws {
+        let t = try TempStore()
+        let data = ClusteredVectors(n: 1000, queries: 1, dim: 8, clusters: 20)
+        try data.load(into: t.store, table: "v")
+        try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 4, bits: 6, probes: 2))
+        XCTAssertEqual(try RecallSnapshot(store: t.store, table: "v").search(data.queries[0], options: SearchOptions(k: 5)).method, "lsh")
+        try t.store.importVectors(from: t.file("new.txt", "x:1 0 0 0 0 0 0 0\ny:0 1 0 0 0 0 0 0\n"), table: "v")
+        let s = try RecallSnapshot(store: t.store, table: "v")
+        XCTAssertNotNil(s.staleNote)
+        let r = try s.search([1, 0, 0, 0, 0, 0, 0, 0], options: SearchOptions(k: 5))
+        XCTAssertEqual(r.method, "exact")
+        XCTAssertNotNil(r.note)
+        XCTAssertEqual(r.hits.map { s.id(ofRow: $0.row) }, ["x", "y"])
+    }
+
+    /// Upserts and deletes go into the index in the same transaction and are
+    /// visible to the next query through the index (not a fallback).
+    func testUpsertAndDeleteAreVisibleToTheNextQuery() throws {
+        let t = try TempStore()
+        let data = ClusteredVectors(n: 2000, queries: 1, dim: 16, clusters: 30)
+        try data.load(into: t.store, table: "v")
+        try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 6, bits: 7, probes: 4))
+        let q = data.queries[0]
+        try t.store.write { txn in
+            let r = try txn.upsert(table: "v", id: "new", vector: q)
+            try LSHIndex.applyChange(txn, table: "v", row: r.row)
+        }
+        var s = try RecallSnapshot(store: t.store, table: "v")
+        var r = try s.search(q, options: SearchOptions(k: 3))
+        XCTAssertEqual(r.method, "lsh")
+        XCTAssertEqual(s.id(ofRow: r.hits[0].row), "new")
+        XCTAssertEqual(r.hits[0].score, 1, accuracy: 1e-5)
+        let second = s.id(ofRow: r.hits[1].row)
+        // move an existing vector onto the query, then delete the new one
+        try t.store.write { txn in
+            let u = try txn.upsert(table: "v", id: second, vector: q.map { $0 * 2 })
+            try LSHIndex.applyChange(txn, table: "v", row: u.row)
+            let d = try txn.deleteVector(table: "v", id: "new")
+            try LSHIndex.applyChange(txn, table: "v", row: d)
+        }
+        s = try RecallSnapshot(store: t.store, table: "v")
+        r = try s.search(q, options: SearchOptions(k: 3))
+        XCTAssertEqual(r.method, "lsh")
+        XCTAssertNil(s.staleNote)
+        XCTAssertFalse(r.hits.contains { s.id(ofRow: $0.row) == "new" })
+        XCTAssertEqual(s.id(ofRow: r.hits[0].row), second)
+        XCTAssertEqual(r.hits[0].score, 1, accuracy: 1e-5)
+        // a change made without the index is detected, not served stale
+        try t.store.write { txn in _ = try txn.upsert(table: "v", id: "other", vector: q) }
+        s = try RecallSnapshot(store: t.store, table: "v")
+        XCTAssertNotNil(s.staleNote)
+        let top = try s.search(q, options: SearchOptions(k: 2))
+        XCTAssertEqual(top.method, "exact")
+        XCTAssertTrue(top.hits.map { s.id(ofRow: $0.row) }.contains("other"))
+    }
+
+    func testTopKKeepsTheBestInOrder() {
+        var heap = TopK(k: 3)
+        for (i, s) in [0.5, 0.1, 0.9, 0.3, 0.7, 0.9].enumerated() { heap.insert(score: Float(s), row: i) }
+        XCTAssertEqual(heap.sorted().map(\.row), [2, 5, 4])
+    }
+}
