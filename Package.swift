@@ -39,9 +39,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "EmbedStore", dependencies: ["CLMDB"]),
-        .target(name: "CPrefetch"),
-        .target(name: "Recall", dependencies: ["EmbedStore", "CPrefetch"], swiftSettings: simdFlags),
-        .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS"], swiftSettings: simdFlags),
+        .target(name: "CKernels"),
+        .target(name: "Recall", dependencies: ["EmbedStore", "CKernels"], swiftSettings: simdFlags),
+        .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS", "CKernels"], swiftSettings: simdFlags),
         .executableTarget(
             name: "recsys",
             dependencies: [

@@ -1,4 +1,4 @@
-import CPrefetch
+import CKernels
 import EmbedStore
 import Foundation
 

@@ -1,0 +1,233 @@
+import CBLAS
+import CKernels
+import Foundation
+
+/// A dense layer: `y = x W + b`, W row-major `inputs x outputs`.
+struct DenseLayer: Sendable {
+    var inputs: Int
+    var outputs: Int
+    var weights: [Float]
+    var bias: [Float]
+
+    init(inputs: Int, outputs: Int, rng: inout SplitMix) {
+        self.inputs = inputs
+        self.outputs = outputs
+        let limit = (6 / Float(inputs + outputs)).squareRoot() // Glorot uniform, as Keras
+        weights = (0..<(inputs * outputs)).map { _ in (rng.unit() * 2 - 1) * limit }
+        bias = [Float](repeating: 0, count: outputs)
+    }
+}
+
+/// One step of the MLP.
+enum Stage: Sendable {
+    /// A dense layer with or without ReLU.
+    case dense(layer: Int, relu: Bool)
+    /// Deep Crossing's residual unit: relu(x + W2 relu(W1 x + b1) + b2).
+    case residual(first: Int, second: Int)
+}
+
+/// The Embedding+MLP model (SparrowRecSys / Deep Crossing): categorical
+/// columns through embedding tables, numeric columns beside them, stacked,
+/// then an MLP with ReLU and a sigmoid output.
+public final class EmbeddingMLP: @unchecked Sendable {
+    /// The feature spec it was built from.
+    public let spec: FeatureSpec
+    /// Embedding tables, `rows * dimension` each.
+    var tables: [[Float]]
+    let tableDimension: [Int]
+    /// Per categorical column: its table and its offset in the stacked input.
+    let columnTable: [Int]
+    let columnOffset: [Int]
+    /// Per numeric column: (mean, 1/std) applied after the transform.
+    var numericShift: [Float]
+    var numericScale: [Float]
+    var layers: [DenseLayer]
+    let stages: [Stage]
+
+    /// A freshly initialised model (seeded).
+    public init(spec: FeatureSpec, seed: UInt64) throws {
+        try spec.validate()
+        openblas_set_num_threads(1) // small matrices: threads cost more than they give
+        self.spec = spec
+        var rng = SplitMix(seed: seed)
+        let tableList = spec.tables
+        tableDimension = tableList.map(\.dimension)
+        tables = tableList.map { t in
+            // Keras embedding_column: truncated normal, stddev 1/sqrt(dim)
+            let sd = 1 / Float(t.dimension).squareRoot()
+            return (0..<(t.rows * t.dimension)).map { _ in
+                var z: Float
+                repeat {
+                    let u = max(rng.unit(), 1e-7), v = rng.unit()
+                    z = (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+                } while abs(z) > 2
+                return z * sd
+            }
+        }
+        let names = tableList.map(\.name)
+        columnTable = spec.categorical.map { c in names.firstIndex(of: c.tableName)! }
+        var offset = spec.numeric.count
+        var offsets: [Int] = []
+        for c in spec.categorical { offsets.append(offset); offset += c.dimension }
+        columnOffset = offsets
+        numericShift = [Float](repeating: 0, count: spec.numeric.count)
+        numericScale = [Float](repeating: 1, count: spec.numeric.count)
+        var layers: [DenseLayer] = []
+        var stages: [Stage] = []
+        var width = spec.inputWidth
+        for (i, h) in spec.hidden.enumerated() {
+            if spec.residual && i > 0 {
+                layers.append(DenseLayer(inputs: width, outputs: h, rng: &rng))
+                layers.append(DenseLayer(inputs: h, outputs: width, rng: &rng))
+                stages.append(.residual(first: layers.count - 2, second: layers.count - 1))
+            } else {
+                layers.append(DenseLayer(inputs: width, outputs: h, rng: &rng))
+                stages.append(.dense(layer: layers.count - 1, relu: true))
+                width = h
+            }
+        }
+        layers.append(DenseLayer(inputs: width, outputs: 1, rng: &rng))
+        stages.append(.dense(layer: layers.count - 1, relu: false))
+        self.layers = layers
+        self.stages = stages
+    }
+
+    /// Trainable parameters: embedding entries plus dense weights and biases.
+    public var parameterCount: (embeddings: Int, dense: Int) {
+        (tables.reduce(0) { $0 + $1.count }, layers.reduce(0) { $0 + $1.weights.count + $1.bias.count })
+    }
+
+    /// Sets the numeric transforms' statistics from training rows.
+    func fitNumericStatistics(_ data: SampleSet) {
+        let m = spec.numeric.count
+        for c in 0..<m {
+            let t = spec.numeric[c].transform
+            if t == .raw { numericShift[c] = 0; numericScale[c] = 1; continue }
+            var sum = 0.0, sq = 0.0, n = 0.0
+            for r in 0..<data.count {
+                let v = data.numeric[r * m + c]
+                if v.isNaN { continue }
+                let x = Double(EmbeddingMLP.transform(v, t))
+                sum += x; sq += x * x; n += 1
+            }
+            let mean = n > 0 ? sum / n : 0
+            let sd = n > 1 ? (max(sq / n - mean * mean, 0)).squareRoot() : 1
+            numericShift[c] = Float(mean)
+            numericScale[c] = sd > 1e-12 ? Float(1 / sd) : 1
+        }
+    }
+
+    @inline(__always)
+    static func transform(_ v: Float, _ t: NumericTransform) -> Float {
+        t == .log1p ? Foundation.log1p(max(v, 0)) : v
+    }
+
+    /// Writes the stacked input of row `r` of `data` into `x`.
+    @inline(__always)
+    func stack(_ data: SampleSet, row r: Int, into x: UnsafeMutablePointer<Float>) {
+        let m = spec.numeric.count, c = spec.categorical.count
+        for j in 0..<m {
+            let v = data.numeric[r * m + j]
+            x[j] = v.isNaN ? 0 : (EmbeddingMLP.transform(v, spec.numeric[j].transform) - numericShift[j]) * numericScale[j]
+        }
+        for j in 0..<c {
+            let idx = Int(data.categorical[r * c + j])
+            let d = tableDimension[columnTable[j]]
+            let dst = x + columnOffset[j]
+            if idx < 0 {
+                dst.update(repeating: 0, count: d)
+            } else {
+                tables[columnTable[j]].withUnsafeBufferPointer { t in dst.update(from: t.baseAddress! + idx * d, count: d) }
+            }
+        }
+    }
+
+    /// Probabilities for every row of `data`.
+    public func predict(_ data: SampleSet, batchSize: Int = 1024) -> [Float] {
+        recsys_flush_denormals()
+        var out = [Float](repeating: 0, count: data.count)
+        let ws = Workspace(model: self, batch: min(batchSize, max(1, data.count)))
+        var start = 0
+        while start < data.count {
+            let n = min(batchSize, data.count - start)
+            ws.x.withUnsafeMutableBufferPointer { x in
+                for b in 0..<n { stack(data, row: start + b, into: x.baseAddress! + b * spec.inputWidth) }
+            }
+            let p = forward(ws, batch: n)
+            for b in 0..<n { out[start + b] = p[b] }
+            start += n
+        }
+        return out
+    }
+
+    /// Runs the MLP on the `batch` rows in `ws.x`; returns probabilities (in `ws`).
+    @discardableResult
+    func forward(_ ws: Workspace, batch: Int) -> UnsafeMutableBufferPointer<Float> {
+        var input = ws.x.withUnsafeMutableBufferPointer { $0.baseAddress! }
+        for (s, stage) in stages.enumerated() {
+            switch stage {
+            case let .dense(l, relu):
+                let out = ws.activation(s)
+                gemmForward(input, layers[l], out, batch: batch)
+                if relu { for i in 0..<(batch * layers[l].outputs) where out[i] < 0 { out[i] = 0 } }
+                input = out
+            case let .residual(first, second):
+                let inner = ws.inner(s), out = ws.activation(s)
+                gemmForward(input, layers[first], inner, batch: batch)
+                for i in 0..<(batch * layers[first].outputs) where inner[i] < 0 { inner[i] = 0 }
+                gemmForward(inner, layers[second], out, batch: batch)
+                for i in 0..<(batch * layers[second].outputs) {
+                    let v = out[i] + input[i]
+                    out[i] = v > 0 ? v : 0
+                }
+                input = out
+            }
+        }
+        let p = ws.probabilities
+        for b in 0..<batch { p[b] = 1 / (1 + exp(-input[b])) }
+        return UnsafeMutableBufferPointer(start: p, count: batch)
+    }
+
+    /// out = input W + b
+    func gemmForward(_ input: UnsafePointer<Float>, _ layer: DenseLayer, _ out: UnsafeMutablePointer<Float>, batch: Int) {
+        for b in 0..<batch { layer.bias.withUnsafeBufferPointer { (out + b * layer.outputs).update(from: $0.baseAddress!, count: layer.outputs) } }
+        layer.weights.withUnsafeBufferPointer { w in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(layer.outputs), Int32(layer.inputs),
+                        1, input, Int32(layer.inputs), w.baseAddress!, Int32(layer.outputs), 1, out, Int32(layer.outputs))
+        }
+    }
+}
+
+/// Buffers for one batch size: activations kept for the backward pass.
+final class Workspace {
+    let batch: Int
+    var x: [Float]
+    private var activations: [UnsafeMutablePointer<Float>] = []
+    private var inners: [UnsafeMutablePointer<Float>?] = []
+    let probabilities: UnsafeMutablePointer<Float>
+
+    init(model: EmbeddingMLP, batch: Int) {
+        self.batch = batch
+        x = [Float](repeating: 0, count: batch * model.spec.inputWidth)
+        for stage in model.stages {
+            switch stage {
+            case let .dense(l, _):
+                activations.append(.allocate(capacity: batch * model.layers[l].outputs))
+                inners.append(nil)
+            case let .residual(first, second):
+                activations.append(.allocate(capacity: batch * model.layers[second].outputs))
+                inners.append(.allocate(capacity: batch * model.layers[first].outputs))
+            }
+        }
+        probabilities = .allocate(capacity: batch)
+    }
+
+    deinit {
+        activations.forEach { $0.deallocate() }
+        inners.forEach { $0?.deallocate() }
+        probabilities.deallocate()
+    }
+
+    func activation(_ s: Int) -> UnsafeMutablePointer<Float> { activations[s] }
+    func inner(_ s: Int) -> UnsafeMutablePointer<Float> { inners[s]! }
+}

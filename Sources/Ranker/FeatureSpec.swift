@@ -1,0 +1,168 @@
+import Foundation
+
+/// Which entity a feature column describes: feature rows are stored per user
+/// and per item so that scoring needs only ids.
+public enum FeatureEntity: String, Codable, Sendable {
+    case user, item, context
+}
+
+/// A categorical column: a value becomes an index into an embedding table.
+public struct CategoricalFeature: Codable, Sendable, Equatable {
+    /// Column name in the samples.
+    public var name: String
+    /// A fixed vocabulary: values outside it (and empty) map to a zero vector.
+    public var vocabulary: [String]?
+    /// Integer ids used directly as indices in `0..<identity`; others map to a zero vector.
+    public var identity: Int?
+    /// Any value hashed into this many buckets.
+    public var hashBuckets: Int?
+    /// Embedding dimension.
+    public var dimension: Int
+    /// Name of an embedding table shared with other columns (default: the column's own).
+    public var table: String?
+    /// The entity the column belongs to.
+    public var entity: FeatureEntity
+
+    public init(name: String, vocabulary: [String]? = nil, identity: Int? = nil, hashBuckets: Int? = nil, dimension: Int, table: String? = nil, entity: FeatureEntity) {
+        self.name = name
+        self.vocabulary = vocabulary
+        self.identity = identity
+        self.hashBuckets = hashBuckets
+        self.dimension = dimension
+        self.table = table
+        self.entity = entity
+    }
+
+    /// Rows of its embedding table.
+    public var rows: Int { vocabulary?.count ?? identity ?? hashBuckets ?? 0 }
+    /// Its embedding table's name.
+    public var tableName: String { table ?? name }
+}
+
+/// How a numeric column is transformed before the MLP.
+public enum NumericTransform: String, Codable, Sendable {
+    /// As is (missing -> 0).
+    case raw
+    /// (x - mean) / std with training statistics (missing -> 0, the mean).
+    case standardize
+    /// log(1 + max(x, 0)), then standardised.
+    case log1p
+}
+
+/// A numeric column.
+public struct NumericFeature: Codable, Sendable, Equatable {
+    public var name: String
+    public var transform: NumericTransform
+    public var entity: FeatureEntity
+    public init(name: String, transform: NumericTransform, entity: FeatureEntity) {
+        self.name = name
+        self.transform = transform
+        self.entity = entity
+    }
+}
+
+/// The Embedding+MLP model's inputs and shape (Deep Crossing: features ->
+/// embeddings -> stacking -> MLP -> scoring).
+public struct FeatureSpec: Codable, Sendable, Equatable {
+    public var categorical: [CategoricalFeature]
+    public var numeric: [NumericFeature]
+    /// The 0/1 label column.
+    public var label: String
+    /// The user and item id columns (keys of the stored feature rows).
+    public var userID: String
+    public var itemID: String
+    /// Columns holding the user's recent items (stored as the user's history).
+    public var history: [String]
+    /// Hidden layer sizes.
+    public var hidden: [Int]
+    /// Residual units after the first hidden layer (Deep Crossing).
+    public var residual: Bool
+
+    public init(categorical: [CategoricalFeature], numeric: [NumericFeature], label: String, userID: String, itemID: String, history: [String] = [], hidden: [Int] = [128, 128], residual: Bool = false) {
+        self.categorical = categorical
+        self.numeric = numeric
+        self.label = label
+        self.userID = userID
+        self.itemID = itemID
+        self.history = history
+        self.hidden = hidden
+        self.residual = residual
+    }
+
+    /// Width of the stacked input: numerics then embeddings.
+    public var inputWidth: Int { numeric.count + categorical.reduce(0) { $0 + $1.dimension } }
+
+    /// Checks the spec for mistakes a user can fix.
+    public func validate() throws {
+        if categorical.isEmpty && numeric.isEmpty { throw RankerError.badSpec("no feature columns") }
+        if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 4096 }) { throw RankerError.badSpec("hidden layer sizes must be 1...4096") }
+        if residual && Set(hidden).count != 1 { throw RankerError.badSpec("residual units need equal hidden sizes, got \(hidden)") }
+        var names = Set<String>()
+        for n in categorical.map(\.name) + numeric.map(\.name) where !names.insert(n).inserted {
+            throw RankerError.badSpec("column '\(n)' appears twice")
+        }
+        var tables: [String: CategoricalFeature] = [:]
+        for c in categorical {
+            let kinds = [c.vocabulary != nil, c.identity != nil, c.hashBuckets != nil].filter { $0 }.count
+            if kinds != 1 { throw RankerError.badSpec("column '\(c.name)' needs exactly one of vocabulary, identity, hashBuckets") }
+            if c.rows <= 0 || c.rows > 50_000_000 { throw RankerError.badSpec("column '\(c.name)' has \(c.rows) embedding rows") }
+            if c.dimension <= 0 || c.dimension > 1024 { throw RankerError.badSpec("column '\(c.name)' has embedding dimension \(c.dimension)") }
+            if let other = tables[c.tableName], other.rows != c.rows || other.dimension != c.dimension || other.vocabulary != c.vocabulary {
+                throw RankerError.badSpec("columns '\(other.name)' and '\(c.name)' share table '\(c.tableName)' but differ in vocabulary, buckets or dimension")
+            }
+            tables[c.tableName] = c
+        }
+    }
+
+    /// Embedding tables in first-use order: (name, rows, dimension).
+    public var tables: [(name: String, rows: Int, dimension: Int)] {
+        var seen = Set<String>()
+        return categorical.compactMap { c in seen.insert(c.tableName).inserted ? (c.tableName, c.rows, c.dimension) : nil }
+    }
+}
+
+extension FeatureSpec {
+    /// The 19 MovieLens genres of SparrowRecSys's vocabulary.
+    public static let genres = ["Film-Noir", "Action", "Adventure", "Horror", "Romance", "War", "Comedy", "Western", "Documentary", "Sci-Fi", "Drama", "Thriller", "Crime", "Fantasy", "Animation", "IMAX", "Mystery", "Children", "Musical"]
+
+    /// SparrowRecSys's EmbeddingMLP.py exactly: genre columns with their own
+    /// 10-dim tables, movieId (1001) and userId (30001) identity columns, seven
+    /// raw numerics, Dense(128)-Dense(128)-sigmoid.
+    public static let sparrow = FeatureSpec(
+        categorical: (1...5).map { CategoricalFeature(name: "userGenre\($0)", vocabulary: genres, dimension: 10, entity: .user) }
+            + (1...3).map { CategoricalFeature(name: "movieGenre\($0)", vocabulary: genres, dimension: 10, entity: .item) }
+            + [CategoricalFeature(name: "movieId", identity: 1001, dimension: 10, entity: .item),
+               CategoricalFeature(name: "userId", identity: 30001, dimension: 10, entity: .user)],
+        numeric: [("releaseYear", FeatureEntity.item), ("movieRatingCount", .item), ("movieAvgRating", .item), ("movieRatingStddev", .item),
+                  ("userRatingCount", .user), ("userAvgRating", .user), ("userRatingStddev", .user)]
+            .map { NumericFeature(name: $0.0, transform: .raw, entity: $0.1) },
+        label: "label", userID: "userId", itemID: "movieId",
+        history: (1...5).map { "userRatedMovie\($0)" },
+        hidden: [128, 128], residual: false)
+
+    /// The tuned default for samples in SparrowRecSys's schema: one genre table
+    /// shared by the eight genre columns, standardised (count columns log1p)
+    /// numerics, and the user's recent movies through the movie table.
+    public static let sparrowPlus: FeatureSpec = {
+        var s = sparrow
+        s.categorical = s.categorical.map { c in
+            var c = c
+            if c.vocabulary != nil { c.table = "genre" }
+            return c
+        }
+        s.numeric = s.numeric.map { n in
+            NumericFeature(name: n.name, transform: n.name.hasSuffix("Count") ? .log1p : .standardize, entity: n.entity)
+        } + [NumericFeature(name: "userAvgReleaseYear", transform: .standardize, entity: .user),
+             NumericFeature(name: "userReleaseYearStddev", transform: .standardize, entity: .user)]
+        return s
+    }()
+
+    /// A built-in spec by name.
+    public static func preset(_ name: String) -> FeatureSpec? {
+        switch name {
+        case "sparrow": return sparrow
+        case "sparrow-plus": return sparrowPlus
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import EmbedStore
+import Foundation
+
+/// A trained model as stored: spec, weights, statistics, metrics, provenance.
+public struct ModelRecord: Codable, Sendable {
+    public var name: String
+    public var spec: FeatureSpec
+    public var options: TrainingOptions
+    public var numericShift: [Float]
+    public var numericScale: [Float]
+    public var layerShapes: [[Int]]
+    public var tableShapes: [[Int]]
+    public var metrics: [String: Metrics]
+    public var dataFingerprint: String
+    public var trainingRows: Int
+    public var createdAt: Date
+}
+
+extension EmbeddingMLP {
+    /// Serialises: a length-prefixed JSON record, then every float (tables, then layers).
+    func encode(record: ModelRecord) throws -> [UInt8] {
+        let json = try JSONEncoder().encode(record)
+        var out = [UInt8]()
+        withUnsafeBytes(of: UInt32(json.count).littleEndian) { out += $0 }
+        out += json
+        for t in tables { t.withUnsafeBytes { out += $0 } }
+        for l in layers { l.weights.withUnsafeBytes { out += $0 }; l.bias.withUnsafeBytes { out += $0 } }
+        return out
+    }
+
+    /// Rebuilds a model from `encode`'s bytes.
+    static func decode(_ raw: UnsafeRawBufferPointer) throws -> (EmbeddingMLP, ModelRecord) {
+        guard raw.count >= 4 else { throw RankerError.badSpec("stored model is damaged") }
+        let n = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+        guard raw.count >= 4 + n else { throw RankerError.badSpec("stored model is damaged") }
+        let record = try JSONDecoder().decode(ModelRecord.self, from: Data(raw[4..<(4 + n)]))
+        let model = try EmbeddingMLP(spec: record.spec, seed: 0)
+        var off = 4 + n
+        func take(_ count: Int) throws -> [Float] {
+            guard off + count * 4 <= raw.count else { throw RankerError.badSpec("stored model is damaged (short weights)") }
+            var a = [Float](repeating: 0, count: count)
+            a.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[off..<(off + count * 4)])) }
+            off += count * 4
+            return a
+        }
+        for k in 0..<model.tables.count { model.tables[k] = try take(model.tables[k].count) }
+        for l in 0..<model.layers.count {
+            model.layers[l].weights = try take(model.layers[l].weights.count)
+            model.layers[l].bias = try take(model.layers[l].bias.count)
+        }
+        model.numericShift = record.numericShift
+        model.numericScale = record.numericScale
+        return (model, record)
+    }
+}
+
+/// Feature rows: the latest raw values of a user's or an item's columns.
+extension Transaction {
+    static func featureKey(_ entity: FeatureEntity, _ id: String) -> String { "\(entity.rawValue)\u{1}\(id)" }
+
+    /// The stored feature row of a user or item, or nil.
+    public func featureRow(_ entity: FeatureEntity, _ id: String) throws -> [String: String]? {
+        guard id.utf8.count < 400, let raw = try blob(.features, Transaction.featureKey(entity, id)) else { return nil }
+        var out: [String: String] = [:]
+        for pair in String(decoding: raw, as: UTF8.self).split(separator: "\u{1F}", omittingEmptySubsequences: false) {
+            let kv = pair.split(separator: "\u{1E}", maxSplits: 1, omittingEmptySubsequences: false)
+            if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
+        }
+        return out
+    }
+
+    func putFeatureRow(_ entity: FeatureEntity, _ id: String, _ values: [(String, String)]) throws {
+        let text = values.map { "\($0.0)\u{1E}\($0.1)" }.joined(separator: "\u{1F}")
+        try Array(text.utf8).withUnsafeBytes { try putBlob(.features, Transaction.featureKey(entity, id), $0) }
+    }
+}
+
+/// A trained ranker: scores (user, item) pairs from stored feature rows.
+public final class RankerModel: @unchecked Sendable {
+    public let model: EmbeddingMLP
+    public let record: ModelRecord
+
+    init(model: EmbeddingMLP, record: ModelRecord) {
+        self.model = model
+        self.record = record
+    }
+
+    /// Loads model `name` from the store.
+    public static func load(_ txn: Transaction, name: String) throws -> RankerModel {
+        guard let raw = try txn.blob(.models, name) else { throw RankerError.unknownModel(name) }
+        let (m, r) = try EmbeddingMLP.decode(raw)
+        return RankerModel(model: m, record: r)
+    }
+
+    /// Names of the stored models.
+    public static func list(_ txn: Transaction) throws -> [String] {
+        var names: [String] = []
+        try txn.forEachBlob(.models, prefix: "") { k, _ in names.append(k); return true }
+        return names
+    }
+
+    /// Saves a trained model in one transaction: weights, spec, statistics,
+    /// metrics, a fingerprint of the training data, every embedding table as a
+    /// `learned` table `ranker/NAME/TABLE`, and the latest feature row per user
+    /// and item (plus a history for users without one).
+    public static func save(_ txn: Transaction, name: String, model: EmbeddingMLP, options: TrainingOptions, metrics: [String: Metrics], data: SampleSet) throws {
+        guard !name.isEmpty, !name.contains("/"), name.utf8.count <= 100 else { throw RankerError.badOption("model name must be 1-100 bytes without '/'") }
+        let record = ModelRecord(name: name, spec: model.spec, options: options, numericShift: model.numericShift, numericScale: model.numericScale,
+                                 layerShapes: model.layers.map { [$0.inputs, $0.outputs] }, tableShapes: model.spec.tables.map { [$0.rows, $0.dimension] },
+                                 metrics: metrics, dataFingerprint: data.fingerprint, trainingRows: data.count, createdAt: Date())
+        let bytes = try model.encode(record: record)
+        try bytes.withUnsafeBytes { try txn.putBlob(.models, name, $0) }
+        // learned embedding tables, exportable like any other
+        for (k, t) in model.spec.tables.enumerated() {
+            let column = model.spec.categorical.first { $0.tableName == t.name }!
+            let builder = try TableBuilder(txn: txn, name: "ranker/\(name)/\(t.name)", kind: .learned, source: "model \(name)", dimension: t.dimension)
+            for r in 0..<t.rows {
+                let id = column.vocabulary?[r] ?? (column.identity != nil ? String(r) : "bucket\(r)")
+                try model.tables[k].withUnsafeBufferPointer { w in
+                    var idCopy = id
+                    try idCopy.withUTF8 { try builder.append(id: UnsafeRawBufferPointer($0), vector: UnsafeBufferPointer(rebasing: w[(r * t.dimension)..<((r + 1) * t.dimension)])) }
+                }
+            }
+            try builder.finish()
+        }
+        // latest feature rows
+        let spec = model.spec
+        let userColumns = Set(spec.categorical.filter { $0.entity == .user }.map(\.name) + spec.numeric.filter { $0.entity == .user }.map(\.name) + spec.history)
+        let itemColumns = Set(spec.categorical.filter { $0.entity == .item }.map(\.name) + spec.numeric.filter { $0.entity == .item }.map(\.name))
+        var latestUser: [String: Int] = [:], latestItem: [String: Int] = [:]
+        for r in 0..<data.count {
+            if let p = latestUser[data.users[r]], data.times[p] > data.times[r] {} else { latestUser[data.users[r]] = r }
+            if let p = latestItem[data.items[r]], data.times[p] > data.times[r] {} else { latestItem[data.items[r]] = r }
+        }
+        func values(_ r: Int, _ columns: Set<String>) -> [(String, String)] {
+            zip(data.rawColumns, data.raw[r]).filter { columns.contains($0.0) }.map { ($0.0, $0.1) }
+        }
+        for (u, r) in latestUser {
+            try txn.putFeatureRow(.user, u, values(r, userColumns))
+            if !spec.history.isEmpty, try txn.history(of: u).isEmpty {
+                let recent = spec.history.compactMap { c in data.rawColumns.firstIndex(of: c).map { data.raw[r][$0] } }.filter { !$0.isEmpty }
+                if !recent.isEmpty { try txn.setHistory(recent.reversed(), of: u) }
+            }
+        }
+        for (i, r) in latestItem { try txn.putFeatureRow(.item, i, values(r, itemColumns)) }
+    }
+
+    /// Scores `items` for `user` from the stored feature rows. Unknown users or
+    /// items are scored with empty rows and listed in `unknown`.
+    public func score(_ txn: Transaction, user: String, items: [String]) throws -> (scores: [Float], unknown: [String]) {
+        var unknown: [String] = []
+        let userRow = try txn.featureRow(.user, user)
+        if userRow == nil { unknown.append("user \(user)") }
+        var rows: [[String: String]] = []
+        rows.reserveCapacity(items.count)
+        for item in items {
+            var row = userRow ?? [:]
+            if let itemRow = try txn.featureRow(.item, item) {
+                row.merge(itemRow) { _, new in new }
+            } else {
+                unknown.append("item \(item)")
+            }
+            row[model.spec.userID] = row[model.spec.userID] ?? user
+            row[model.spec.itemID] = item
+            rows.append(row)
+        }
+        let set = SampleSet(spec: model.spec, rows: rows)
+        return (model.predict(set), unknown)
+    }
+}
+
+extension SampleSet {
+    /// Encodes rows given as column -> value (missing columns are missing values).
+    init(spec: FeatureSpec, rows: [[String: String]]) {
+        self.init(spec: spec)
+        let encoders = spec.categorical.map(CategoryEncoder.init)
+        for row in rows {
+            for (c, col) in spec.categorical.enumerated() { categorical.append(encoders[c].index(row[col.name] ?? "")) }
+            for col in spec.numeric { numeric.append(row[col.name].flatMap { Float($0) }.flatMap { $0.isFinite ? $0 : nil } ?? .nan) }
+            labels.append(0)
+        }
+        count = rows.count
+    }
+}

@@ -1,0 +1,182 @@
+import EmbedStore
+import Foundation
+
+/// Labelled rows read from a CSV, encoded for the model: per row one index per
+/// categorical column (-1: zero vector) and one raw value per numeric column
+/// (NaN: missing). Raw strings of the entity columns are kept for the stored
+/// feature rows.
+public struct SampleSet: Sendable {
+    public let spec: FeatureSpec
+    /// Rows.
+    public internal(set) var count = 0
+    /// `count * spec.categorical.count` indices.
+    var categorical: [Int32] = []
+    /// `count * spec.numeric.count` raw values.
+    var numeric: [Float] = []
+    /// 0 or 1.
+    public internal(set) var labels: [Float] = []
+    /// User and item id per row.
+    public private(set) var users: [String] = []
+    public private(set) var items: [String] = []
+    /// Per row, its position in time (timestamp column if any, else file order).
+    var times: [Double] = []
+    /// Raw text of every spec column (and history columns), per row, for feature rows.
+    var raw: [[String]] = []
+    /// Columns in `raw`.
+    public private(set) var rawColumns: [String] = []
+    /// Categorical values outside their vocabulary or bucket range (mapped to a zero vector).
+    public private(set) var unknownValues = 0
+
+    init(spec: FeatureSpec) { self.spec = spec }
+
+    /// Reads `path` (CSV with a header; empty fields are missing values).
+    /// Errors name the file, the line and the reason; nothing is kept on error.
+    public static func load(_ path: String, spec: FeatureSpec) throws -> SampleSet {
+        try spec.validate()
+        var set = SampleSet(spec: spec)
+        let input = try ByteReader(path: path)
+        guard let headerLine = try input.nextLine() else { throw RankerError.badSamples(file: path, line: 0, reason: "empty file") }
+        let header = try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: path, line: 1)
+        var index: [String: Int] = [:]
+        for (i, h) in header.enumerated() { index[h] = i }
+        func column(_ name: String) throws -> Int {
+            guard let i = index[name] else { throw RankerError.badSamples(file: path, line: 1, reason: "no column '\(name)' in the header (the spec needs it)") }
+            return i
+        }
+        let label = try column(spec.label), user = try column(spec.userID), item = try column(spec.itemID)
+        let cat = try spec.categorical.map { try column($0.name) }
+        let num = try spec.numeric.map { try column($0.name) }
+        let hist = spec.history.compactMap { index[$0] }
+        let time = index["timestamp"]
+        set.rawColumns = Array(Set(spec.categorical.map(\.name) + spec.numeric.map(\.name) + spec.history.filter { index[$0] != nil })).sorted()
+        let rawIdx = try set.rawColumns.map { try column($0) }
+        _ = hist
+        let encoders = spec.categorical.map(CategoryEncoder.init)
+        while let line = try input.nextLine() {
+            if line.isEmpty { continue }
+            let n = input.lineNumber
+            let f: [String]
+            do { f = try TextScan.csvStrings(UnsafeBufferPointer(line), file: path, line: n) } catch let e as StoreError { throw RankerError.badSamples(file: path, line: n, reason: "\(e)".components(separatedBy: ": ").last ?? "bad CSV") }
+            guard f.count == header.count else { throw RankerError.badSamples(file: path, line: n, reason: "\(f.count) fields, the header has \(header.count)") }
+            guard let y = Double(f[label]), y == 0 || y == 1 else {
+                throw RankerError.badSamples(file: path, line: n, reason: "label '\(f[label])' in column '\(spec.label)' is not 0 or 1")
+            }
+            if f[user].isEmpty || f[item].isEmpty { throw RankerError.badSamples(file: path, line: n, reason: "empty \(f[user].isEmpty ? spec.userID : spec.itemID)") }
+            for (c, i) in cat.enumerated() {
+                let v = encoders[c].index(f[i])
+                if v < 0 && !f[i].isEmpty { set.unknownValues += 1 }
+                set.categorical.append(v)
+            }
+            for (c, i) in num.enumerated() {
+                let s = f[i]
+                if s.isEmpty { set.numeric.append(.nan); continue }
+                guard let v = Float(s), v.isFinite else {
+                    throw RankerError.badSamples(file: path, line: n, reason: "'\(s)' in numeric column '\(spec.numeric[c].name)' is not a finite number")
+                }
+                set.numeric.append(v)
+            }
+            set.labels.append(Float(y))
+            set.users.append(f[user])
+            set.items.append(f[item])
+            set.times.append(time.flatMap { Double(f[$0]) } ?? Double(set.count))
+            set.raw.append(rawIdx.map { f[$0] })
+            set.count += 1
+        }
+        if set.count == 0 { throw RankerError.badSamples(file: path, line: 0, reason: "no rows after the header") }
+        return set
+    }
+
+    /// The rows at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> SampleSet {
+        var s = SampleSet(spec: spec)
+        let c = spec.categorical.count, m = spec.numeric.count
+        s.rawColumns = rawColumns
+        s.unknownValues = unknownValues
+        for i in indices {
+            s.categorical.append(contentsOf: categorical[(i * c)..<(i * c + c)])
+            s.numeric.append(contentsOf: numeric[(i * m)..<(i * m + m)])
+            s.labels.append(labels[i])
+            s.users.append(users[i])
+            s.items.append(items[i])
+            s.times.append(times[i])
+            s.raw.append(raw[i])
+        }
+        s.count = indices.count
+        return s
+    }
+
+    /// The benchmark split of SparrowRecSys data: row i is test when i % 5 == 4.
+    public func splitEveryFifth() -> (train: SampleSet, test: SampleSet) {
+        (subset((0..<count).filter { $0 % 5 != 4 }), subset((0..<count).filter { $0 % 5 == 4 }))
+    }
+
+    /// A seeded random split: `fraction` of the rows go to the second set.
+    public func split(fraction: Double, seed: UInt64) -> (SampleSet, SampleSet) {
+        var rng = SplitMix(seed: seed ^ 0x51)
+        var order = Array(0..<count)
+        rng.shuffle(&order)
+        let k = Int((Double(count) * fraction).rounded())
+        return (subset(order.dropFirst(k).sorted()), subset(order.prefix(k).sorted()))
+    }
+
+    /// A SHA-256-free fingerprint of the data (FNV-1a over labels, ids and values).
+    public var fingerprint: String {
+        var h: UInt64 = 0xcbf29ce484222325
+        func mix(_ x: UInt64) { h = (h ^ x) &* 0x100000001b3 }
+        for v in labels { mix(UInt64(v.bitPattern)) }
+        for v in categorical { mix(UInt64(bitPattern: Int64(v))) }
+        for v in numeric { mix(UInt64(v.bitPattern)) }
+        for u in users { for b in u.utf8 { mix(UInt64(b)) } }
+        for u in items { for b in u.utf8 { mix(UInt64(b)) } }
+        return String(h, radix: 16)
+    }
+}
+
+/// Maps a categorical value to its embedding row.
+struct CategoryEncoder: Sendable {
+    let vocabulary: [String: Int32]?
+    let identity: Int?
+    let hashBuckets: Int?
+
+    init(_ c: CategoricalFeature) {
+        vocabulary = c.vocabulary.map { v in Dictionary(v.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a }) }
+        identity = c.identity
+        hashBuckets = c.hashBuckets
+    }
+
+    /// The row, or -1 for a missing or unknown value (a zero vector).
+    func index(_ value: String) -> Int32 {
+        if value.isEmpty { return -1 }
+        if let vocabulary { return vocabulary[value] ?? -1 }
+        if let identity {
+            guard let i = Int(value), i >= 0, i < identity else { return -1 }
+            return Int32(i)
+        }
+        if let hashBuckets {
+            var h: UInt64 = 0xcbf29ce484222325
+            for b in value.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+            return Int32(h % UInt64(hashBuckets))
+        }
+        return -1
+    }
+}
+
+/// SplitMix64: a small seedable generator, identical on every platform.
+public struct SplitMix: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    /// Fisher-Yates, reproducible across platforms.
+    mutating func shuffle<T>(_ a: inout [T]) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(next() % UInt64(i + 1))) }
+    }
+}

@@ -1,0 +1,166 @@
+import EmbedStore
+import Foundation
+@testable import Ranker
+import XCTest
+
+final class RankerTests: XCTestCase {
+    var dir: URL!
+
+    override func setUp() {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("recsys-ranker-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+    func write(_ name: String, _ text: String) -> String {
+        let p = dir.appendingPathComponent(name).path
+        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+
+    static let smallSpec = FeatureSpec(
+        categorical: [CategoricalFeature(name: "g", vocabulary: ["A", "B", "C"], dimension: 3, table: "shared", entity: .item),
+                      CategoricalFeature(name: "h", vocabulary: ["A", "B", "C"], dimension: 3, table: "shared", entity: .user),
+                      CategoricalFeature(name: "uid", hashBuckets: 7, dimension: 2, entity: .user),
+                      CategoricalFeature(name: "iid", identity: 50, dimension: 2, entity: .item)],
+        numeric: [NumericFeature(name: "x", transform: .standardize, entity: .item), NumericFeature(name: "y", transform: .log1p, entity: .user)],
+        label: "label", userID: "uid", itemID: "iid", hidden: [6, 6])
+
+    /// A data set where the label is x > 0 (x is informative, the rest noise).
+    func separable(_ n: Int, seed: UInt64) -> String {
+        var rng = SplitMix(seed: seed)
+        var csv = "uid,iid,g,h,x,y,label\n"
+        for i in 0..<n {
+            let x = rng.unit() * 2 - 1
+            csv += "u\(i % 13),\(i % 40),\(["A", "B", "C", ""][i % 4]),\(["A", "B", "C"][i % 3]),\(x),\(rng.unit() * 100),\(x > 0 ? 1 : 0)\n"
+        }
+        return csv
+    }
+
+    func testFiniteDifferenceGradientsOfEveryLayerAndTheLoss() throws {
+        for residual in [false, true] {
+            var spec = RankerTests.smallSpec
+            spec.residual = residual
+            let data = try SampleSet.load(write("g.csv", separable(16, seed: 3)), spec: spec)
+            let model = try EmbeddingMLP(spec: spec, seed: 11)
+            model.fitNumericStatistics(data)
+            let trainer = Trainer(model: model)
+            let rows = Array(0..<16)[...]
+            _ = trainer.accumulateGradients(data, rows: rows)
+            let opt = trainer.optimizer
+            func loss() -> Double {
+                let p = model.predict(data)
+                return (0..<16).reduce(0.0) { s, i in
+                    let q = Double(min(max(p[i], 1e-7), 1 - 1e-7))
+                    return s - (data.labels[i] > 0.5 ? log(q) : log(1 - q))
+                } / 16
+            }
+            let eps: Float = 1e-2
+            func check(_ analytic: Float, _ bump: (Float) -> Void, _ what: String) {
+                bump(eps); let up = loss()
+                bump(-2 * eps); let down = loss()
+                bump(eps)
+                let numeric = (up - down) / Double(2 * eps)
+                XCTAssertEqual(Double(analytic), numeric, accuracy: 2e-3 + 0.05 * abs(numeric), "\(what) residual=\(residual)")
+            }
+            for l in 0..<model.layers.count {
+                for i in [0, model.layers[l].weights.count / 2, model.layers[l].weights.count - 1] {
+                    check(opt.gradW[l][i], { model.layers[l].weights[i] += $0 }, "layer \(l) weight \(i)")
+                }
+                check(opt.gradB[l][0], { model.layers[l].bias[0] += $0 }, "layer \(l) bias")
+            }
+            for k in 0..<model.tables.count {
+                for r in opt.touched[k].prefix(2) {
+                    let i = Int(r) * model.tableDimension[k]
+                    check(opt.gradTables[k][i], { model.tables[k][i] += $0 }, "table \(k) row \(r)")
+                }
+            }
+        }
+    }
+
+    func testLearnsASeparableDataSet() throws {
+        let train = try SampleSet.load(write("train.csv", separable(2000, seed: 1)), spec: RankerTests.smallSpec)
+        let test = try SampleSet.load(write("test.csv", separable(500, seed: 2)), spec: RankerTests.smallSpec)
+        let model = try EmbeddingMLP(spec: RankerTests.smallSpec, seed: 5)
+        try Trainer(model: model).train(train, options: TrainingOptions(epochs: 30, batchSize: 32, learningRate: 0.01, seed: 5))
+        let m = Metrics.compute(labels: test.labels, predictions: model.predict(test))
+        XCTAssertGreaterThan(m.rocAUC, 0.99)
+        XCTAssertGreaterThan(m.accuracy, 0.9)
+    }
+
+    func testAUCAndPRAUCAgainstHandComputedExamplesWithTies() {
+        // scores 0.9(+) 0.8(-) 0.8(+) 0.3(-) 0.1(+): pairs (pos,neg) ordered right:
+        // 0.9>0.8, 0.9>0.3, 0.8 tie 0.8 (1/2), 0.8>0.3, 0.1<both -> (1+1+0.5+1+0+0)/6
+        let m = Metrics.compute(labels: [1, 0, 1, 0, 1], predictions: [0.9, 0.8, 0.8, 0.3, 0.1])
+        XCTAssertEqual(m.rocAUC, 3.5 / 6, accuracy: 1e-12)
+        // AP: threshold 0.9 -> R 1/3 P 1; 0.8 (tied group) -> R 2/3 P 2/3; 0.3 -> no recall gain; 0.1 -> R 1 P 3/5
+        XCTAssertEqual(m.prAUC, 1.0 / 3 + (1.0 / 3) * (2.0 / 3) + (1.0 / 3) * 0.6, accuracy: 1e-12)
+        XCTAssertEqual(m.accuracy, 0.6, accuracy: 1e-12) // 0.9 right, 0.8(-) wrong, 0.8(+) right, 0.3 right, 0.1 wrong
+        let allTied = Metrics.compute(labels: [1, 0, 1, 0], predictions: [0.5, 0.5, 0.5, 0.5])
+        XCTAssertEqual(allTied.rocAUC, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(allTied.prAUC, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(Metrics.compute(labels: [0, 1], predictions: [0.2, 0.7]).rocAUC, 1)
+        XCTAssertEqual(Metrics.compute(labels: [1, 0], predictions: [0.5, 0.5]).logloss, log(2), accuracy: 1e-6)
+    }
+
+    /// Keras's EmbeddingMLP.py: 8 x 19 x 10 genre + 1001 x 10 + 30001 x 10
+    /// embedding weights; (107*128+128) + (128*128+128) + (128+1) dense.
+    func testSparrowPresetHasTheKerasModelsParameterCount() throws {
+        let m = try EmbeddingMLP(spec: .sparrow, seed: 1)
+        XCTAssertEqual(m.parameterCount.embeddings, 8 * 19 * 10 + 1001 * 10 + 30001 * 10)
+        XCTAssertEqual(m.parameterCount.dense, 107 * 128 + 128 + 128 * 128 + 128 + 128 + 1)
+        XCTAssertEqual(FeatureSpec.sparrow.inputWidth, 107)
+    }
+
+    func testTrainingIsReproducibleAndSaveLoadGivesIdenticalScores() throws {
+        let path = write("s.csv", separable(300, seed: 9))
+        let data = try SampleSet.load(path, spec: RankerTests.smallSpec)
+        func trained() throws -> EmbeddingMLP {
+            let m = try EmbeddingMLP(spec: RankerTests.smallSpec, seed: 42)
+            try Trainer(model: m).train(data, options: TrainingOptions(epochs: 3, batchSize: 16, seed: 42))
+            return m
+        }
+        let a = try trained(), b = try trained()
+        XCTAssertEqual(a.predict(data), b.predict(data))
+        XCTAssertEqual(a.layers.map(\.weights), b.layers.map(\.weights))
+
+        let store = try Store(path: dir.appendingPathComponent("s.lmdb").path)
+        try store.write { txn in try RankerModel.save(txn, name: "m", model: a, options: TrainingOptions(), metrics: [:], data: data) }
+        let (loaded, learned, row) = try store.read { txn in
+            (try RankerModel.load(txn, name: "m"), try txn.table("ranker/m/shared"), try txn.featureRow(.item, "7"))
+        }
+        XCTAssertEqual(loaded.model.predict(data), a.predict(data))
+        XCTAssertEqual(learned.info.kind, .learned)
+        XCTAssertEqual(learned.count, 3)
+        XCTAssertNotNil(row?["x"])
+        // scoring by ids through the stored feature rows
+        let (scores, unknown) = try store.read { txn in try loaded.score(txn, user: "u1", items: ["7", "nope"]) }
+        XCTAssertEqual(scores.count, 2)
+        XCTAssertEqual(unknown, ["item nope"])
+        XCTAssertTrue(scores.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
+    func testBadSampleFilesNameFileLineAndReason() throws {
+        let spec = RankerTests.smallSpec
+        let cases: [(String, String)] = [
+            ("uid,iid,g,h,x,label\nu,1,A,A,1,1\n", "no column 'y'"),
+            ("uid,iid,g,h,x,y,label\nu,1,A,A,1,2,1\nu,1,A,A,1,2,7\n", ":3: label '7'"),
+            ("uid,iid,g,h,x,y,label\nu,1,A,A,abc,2,1\n", ":2: 'abc' in numeric column 'x'"),
+            ("uid,iid,g,h,x,y,label\nu,1,A,A,1\n", ":2: 5 fields, the header has 7"),
+            ("uid,iid,g,h,x,y,label\n", "no rows"),
+            ("", "empty file"),
+            ("uid,iid,g,h,x,y,label\nu,1,\"A,A,1,2,1\n", ":2: unterminated"),
+        ]
+        for (i, (text, expected)) in cases.enumerated() {
+            let p = write("bad\(i).csv", text)
+            XCTAssertThrowsError(try SampleSet.load(p, spec: spec)) { e in
+                XCTAssertTrue("\(e)".contains(expected), "case \(i): \(e)")
+                XCTAssertTrue("\(e)".hasPrefix(p), "case \(i): \(e)")
+            }
+        }
+        // empty fields are missing values, not errors
+        let ok = try SampleSet.load(write("ok.csv", "uid,iid,g,h,x,y,label\nu,1,,,,,1\n"), spec: spec)
+        XCTAssertEqual(ok.count, 1)
+    }
+}
