@@ -19,6 +19,10 @@ public final class Transaction: @unchecked Sendable {
         self.readOnly = readOnly
     }
 
+    /// LMDB's id of the snapshot: it changes whenever a write commits, so a
+    /// reader can tell cheaply whether anything changed since it last looked.
+    public var snapshotID: Int { mdb_txn_id(txn) }
+
     /// Ends a transaction opened with `Store.beginRead()`.
     public func end() {
         if !ended { mdb_txn_abort(txn); ended = true }

@@ -43,9 +43,12 @@ public final class EmbeddingMLP: @unchecked Sendable {
     var numericScale: [Float]
     var layers: [DenseLayer]
     let stages: [Stage]
+    /// Value -> row maps of the categorical columns.
+    let encoders: [CategoryEncoder]
 
-    /// A freshly initialised model (seeded).
-    public init(spec: FeatureSpec, seed: UInt64) throws {
+    /// A freshly initialised model (seeded); `randomize: false` leaves zeros
+    /// for weights about to be loaded.
+    public init(spec: FeatureSpec, seed: UInt64, randomize: Bool = true) throws {
         try spec.validate()
         openblas_set_num_threads(1) // small matrices: threads cost more than they give
         self.spec = spec
@@ -53,6 +56,7 @@ public final class EmbeddingMLP: @unchecked Sendable {
         let tableList = spec.tables
         tableDimension = tableList.map(\.dimension)
         tables = tableList.map { t in
+            if !randomize { return [Float](repeating: 0, count: t.rows * t.dimension) }
             // Keras embedding_column: truncated normal, stddev 1/sqrt(dim)
             let sd = 1 / Float(t.dimension).squareRoot()
             return (0..<(t.rows * t.dimension)).map { _ in
@@ -90,6 +94,7 @@ public final class EmbeddingMLP: @unchecked Sendable {
         stages.append(.dense(layer: layers.count - 1, relu: false))
         self.layers = layers
         self.stages = stages
+        encoders = spec.categorical.map(CategoryEncoder.init)
     }
 
     /// Trainable parameters: embedding entries plus dense weights and biases.
@@ -152,6 +157,41 @@ public final class EmbeddingMLP: @unchecked Sendable {
             let n = min(batchSize, data.count - start)
             ws.x.withUnsafeMutableBufferPointer { x in
                 for b in 0..<n { stack(data, row: start + b, into: x.baseAddress! + b * spec.inputWidth) }
+            }
+            let p = forward(ws, batch: n)
+            for b in 0..<n { out[start + b] = p[b] }
+            start += n
+        }
+        return out
+    }
+
+    /// Probabilities of one user against many items (serving): rows are
+    /// stacked from the user's and each item's encoded columns.
+    func predict(user: RankerModel.EncodedRow, items: [RankerModel.EncodedRow]) -> [Float] {
+        recsys_flush_denormals()
+        var out = [Float](repeating: 0, count: items.count)
+        let batch = 1024
+        let ws = Workspace(model: self, batch: min(batch, max(1, items.count)))
+        let m = spec.numeric.count, c = spec.categorical.count
+        // positions of each entity's columns
+        let userCat = (0..<c).filter { spec.categorical[$0].entity == .user }, itemCat = (0..<c).filter { spec.categorical[$0].entity != .user }
+        let userNum = (0..<m).filter { spec.numeric[$0].entity == .user }, itemNum = (0..<m).filter { spec.numeric[$0].entity != .user }
+        var row = SampleSet(spec: spec)
+        row.count = 1
+        row.categorical = [Int32](repeating: -1, count: c)
+        row.numeric = [Float](repeating: .nan, count: m)
+        for (k, j) in userCat.enumerated() { row.categorical[j] = user.categorical[k] }
+        for (k, j) in userNum.enumerated() { row.numeric[j] = user.numeric[k] }
+        var start = 0
+        while start < items.count {
+            let n = min(batch, items.count - start)
+            ws.x.withUnsafeMutableBufferPointer { x in
+                for b in 0..<n {
+                    let it = items[start + b]
+                    for (k, j) in itemCat.enumerated() { row.categorical[j] = k < it.categorical.count ? it.categorical[k] : -1 }
+                    for (k, j) in itemNum.enumerated() { row.numeric[j] = k < it.numeric.count ? it.numeric[k] : .nan }
+                    stack(row, row: 0, into: x.baseAddress! + b * spec.inputWidth)
+                }
             }
             let p = forward(ws, batch: n)
             for b in 0..<n { out[start + b] = p[b] }

@@ -34,7 +34,7 @@ extension EmbeddingMLP {
         let n = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
         guard raw.count >= 4 + n else { throw RankerError.badSpec("stored model is damaged") }
         let record = try JSONDecoder().decode(ModelRecord.self, from: Data(raw[4..<(4 + n)]))
-        let model = try EmbeddingMLP(spec: record.spec, seed: 0)
+        let model = try EmbeddingMLP(spec: record.spec, seed: 0, randomize: false)
         var off = 4 + n
         func take(_ count: Int) throws -> [Float] {
             guard off + count * 4 <= raw.count else { throw RankerError.badSpec("stored model is damaged (short weights)") }
@@ -145,27 +145,52 @@ public final class RankerModel: @unchecked Sendable {
         for (i, r) in latestItem { try txn.putFeatureRow(.item, i, values(r, itemColumns)) }
     }
 
+    private let cacheLock = NSLock()
+    private var itemCache: [String: EncodedRow] = [:]
+
+    /// A feature row encoded for this model: categorical indices and raw
+    /// numerics, for the columns one entity owns.
+    struct EncodedRow {
+        var categorical: [Int32]
+        var numeric: [Float]
+        var known: Bool
+    }
+
+    func encode(_ row: [String: String]?, entity: FeatureEntity, id: String) -> EncodedRow {
+        let spec = model.spec
+        var r = EncodedRow(categorical: [], numeric: [], known: row != nil)
+        for (c, col) in spec.categorical.enumerated() where col.entity == entity {
+            let value = col.name == (entity == .user ? spec.userID : spec.itemID) ? (row?[col.name] ?? id) : (row?[col.name] ?? "")
+            r.categorical.append(model.encoders[c].index(value))
+        }
+        for col in spec.numeric where col.entity == entity {
+            r.numeric.append(row?[col.name].flatMap { Float($0) }.flatMap { $0.isFinite ? $0 : nil } ?? .nan)
+        }
+        return r
+    }
+
     /// Scores `items` for `user` from the stored feature rows. Unknown users or
-    /// items are scored with empty rows and listed in `unknown`.
+    /// items are scored with empty rows and listed in `unknown`. Item rows are
+    /// encoded once per loaded model and cached.
     public func score(_ txn: Transaction, user: String, items: [String]) throws -> (scores: [Float], unknown: [String]) {
         var unknown: [String] = []
-        let userRow = try txn.featureRow(.user, user)
-        if userRow == nil { unknown.append("user \(user)") }
-        var rows: [[String: String]] = []
-        rows.reserveCapacity(items.count)
-        for item in items {
-            var row = userRow ?? [:]
-            if let itemRow = try txn.featureRow(.item, item) {
-                row.merge(itemRow) { _, new in new }
-            } else {
-                unknown.append("item \(item)")
-            }
-            row[model.spec.userID] = row[model.spec.userID] ?? user
-            row[model.spec.itemID] = item
-            rows.append(row)
+        let userRow = encode(try txn.featureRow(.user, user), entity: .user, id: user)
+        if !userRow.known { unknown.append("user \(user)") }
+        var itemRows: [EncodedRow] = []
+        itemRows.reserveCapacity(items.count)
+        cacheLock.lock()
+        var missing: [Int] = []
+        for (i, item) in items.enumerated() {
+            if let r = itemCache[item] { itemRows.append(r) } else { itemRows.append(EncodedRow(categorical: [], numeric: [], known: false)); missing.append(i) }
         }
-        let set = SampleSet(spec: model.spec, rows: rows)
-        return (model.predict(set), unknown)
+        cacheLock.unlock()
+        for i in missing {
+            let r = encode(try txn.featureRow(.item, items[i]), entity: .item, id: items[i])
+            itemRows[i] = r
+            cacheLock.lock(); itemCache[items[i]] = r; cacheLock.unlock()
+        }
+        for (i, r) in itemRows.enumerated() where !r.known { unknown.append("item \(items[i])") }
+        return (model.predict(user: userRow, items: itemRows), unknown)
     }
 }
 

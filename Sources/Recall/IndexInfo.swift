@@ -60,6 +60,11 @@ public struct IndexInfo: Codable, Sendable {
     public var deltaRows: Int
     /// When it was built.
     public var createdAt: Date
+    /// Layout of the stored parts; an index in another layout is treated as stale.
+    public var format: Int?
+
+    /// The layout this build writes and reads.
+    public static let currentFormat = 2
 }
 
 /// Keys of an index's parts in the store's index area.
@@ -99,6 +104,9 @@ extension IndexInfo {
 
     /// Why this index cannot serve `table`'s current contents, or nil when it can.
     public func staleness(against table: VectorTable) -> String? {
+        if format != IndexInfo.currentFormat {
+            return "the index of '\(self.table)' was written by another recsys version: using exact search (rebuild with `recsys index build --table \(self.table)`)"
+        }
         if tableVersion != table.info.version {
             return "the index of '\(self.table)' was built from version \(tableVersion), the table is at version \(table.info.version): using exact search (rebuild with `recsys index build --table \(self.table)`)"
         }

@@ -81,7 +81,7 @@ public enum LSHIndex {
             var info = IndexInfo(table: name, tableVersion: table.info.version, generation: table.info.current.generation,
                                  dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, given.probes), candidateBudget: given.candidateBudget),
                                  metric: metric, seed: seed, recallAtBuild: nil, candidatesAtBuild: nil, sampleQueries: 0,
-                                 buildSeconds: 0, bytes: bytes, deltaRows: 0, createdAt: Date())
+                                 buildSeconds: 0, bytes: bytes, deltaRows: 0, createdAt: Date(), format: IndexInfo.currentFormat)
             try info.save(txn)
 
             // measure, and choose tables and probes where not given
@@ -170,7 +170,7 @@ public enum LSHIndex {
     /// which queries merge with the bucket lists. Without an index, or with a
     /// stale one, nothing happens.
     public static func applyChange(_ txn: Transaction, table name: String, row: Int) throws {
-        guard var info = try IndexInfo.load(txn, table: name) else { return }
+        guard var info = try IndexInfo.load(txn, table: name), info.format == IndexInfo.currentFormat else { return }
         let table = try txn.table(name)
         // The table's generation already counts this change.
         guard info.tableVersion == table.info.version, info.generation + 1 == table.info.current.generation else { return }

@@ -17,7 +17,11 @@ final class LSHIndexView {
     let deltaInvNorms: [Int32: Float]
 
     init?(txn: Transaction, table: VectorTable) throws {
-        guard let info = try IndexInfo.load(txn, table: table.name) else { return nil }
+        guard let info = try IndexInfo.load(txn, table: table.name), info.format == IndexInfo.currentFormat, info.staleness(against: table) == nil else {
+            // stale or foreign: report it without touching its parts
+            if let info = try IndexInfo.load(txn, table: table.name) { throw StaleIndex(info: info) }
+            return nil
+        }
         self.info = info
         let keys = IndexKeys(table: table.name)
         let L = info.parameters.tables, K = info.parameters.bits, D = info.dimension
@@ -28,7 +32,7 @@ final class LSHIndexView {
         var offs: [UnsafePointer<UInt32>] = [], lists: [UnsafePointer<UInt32>] = []
         for l in 0..<L {
             guard let o = try txn.blob(.index, keys.offsets(l)), o.count == ((1 << K) + 1) * 4,
-                  let r = try txn.blob(.index, keys.rows(l)) else { throw RecallError.noIndex(table.name) }
+                  let r = try txn.blob(.index, keys.rows(l)), r.count >= 8 * min(info.rows, table.count) else { throw RecallError.noIndex(table.name) }
             offs.append(o.baseAddress!.assumingMemoryBound(to: UInt32.self))
             lists.append(r.baseAddress!.assumingMemoryBound(to: UInt32.self))
         }
@@ -58,6 +62,11 @@ final class LSHIndexView {
         guard let o = overridden else { return false }
         return o[row >> 6] & (1 << UInt64(row & 63)) != 0
     }
+}
+
+/// Thrown when an index exists but cannot serve the table's current contents.
+struct StaleIndex: Error {
+    let info: IndexInfo
 }
 
 /// A row changed since the build: its codes per table, or nil when deleted.

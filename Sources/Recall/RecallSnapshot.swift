@@ -108,14 +108,15 @@ public final class RecallSnapshot: @unchecked Sendable {
                 residentCopy = nil
                 rows = try table.rowAccessor()
             }
-            let view = try LSHIndexView(txn: txn, table: table)
-            indexInfo = view?.info
-            if let view, let stale = view.info.staleness(against: table) {
-                staleNote = stale
-                index = nil
-            } else {
+            do {
+                let view = try LSHIndexView(txn: txn, table: table)
+                indexInfo = view?.info
                 staleNote = nil
                 index = view
+            } catch let stale as StaleIndex {
+                indexInfo = stale.info
+                staleNote = stale.info.staleness(against: table)
+                index = nil
             }
         } catch {
             if owned { txn.end() }

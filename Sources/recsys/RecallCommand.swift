@@ -227,6 +227,9 @@ struct UserQueryRequest {
         let stored = try snapshot.withTransaction { try $0.history(of: user) }
         let items = history ?? stored
         let hasEmbedding = try snapshot.withTransaction { txn in try txn.tableInfo(userTable).map { try txn.table($0.name).row(of: user) != nil } ?? false }
+        if source == nil && !hasEmbedding && items.isEmpty {
+            throw RecallError.noUserVector("unknown user '\(user)': not in table '\(userTable)' and no stored history (give --history or --vector)")
+        }
         let from = source ?? (hasEmbedding ? .embedding : .history)
         switch from {
         case .embedding:

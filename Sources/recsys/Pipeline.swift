@@ -1,0 +1,160 @@
+import EmbedStore
+import Foundation
+import Ranker
+import Recall
+
+/// The store as seen by one LMDB snapshot: recall snapshots per table and
+/// loaded models, built lazily and shared by every request until a write
+/// commits. Recall and Ranker stay unaware of each other: this joins them.
+final class ServingView: @unchecked Sendable {
+    let store: Store
+    let snapshotID: Int
+    private let lock = NSLock()
+    private var snapshots: [String: RecallSnapshot] = [:]
+    private var models: [String: RankerModel] = [:]
+    private var itemRows: [String: [String: [String: String]]] = [:]
+
+    init(store: Store, snapshotID: Int) {
+        self.store = store
+        self.snapshotID = snapshotID
+    }
+
+    func snapshot(_ table: String) throws -> RecallSnapshot {
+        lock.lock(); defer { lock.unlock() }
+        if let s = snapshots[table] { return s }
+        let s = try RecallSnapshot(store: store, table: table)
+        snapshots[table] = s
+        return s
+    }
+
+    /// `name`, or the most recently trained model when nil; nil when the store has none.
+    func model(_ name: String?) throws -> RankerModel? {
+        lock.lock(); defer { lock.unlock() }
+        let key = name ?? ""
+        if let m = models[key] { return m }
+        let loaded: RankerModel? = try store.read { txn in
+            if let name { return try RankerModel.load(txn, name: name) }
+            let all = try RankerModel.list(txn).map { try RankerModel.load(txn, name: $0) }
+            return all.max { $0.record.createdAt < $1.record.createdAt }
+        }
+        if let loaded { models[key] = loaded }
+        return loaded
+    }
+
+    /// Scores `items` for `user`, with item feature rows cached for this view.
+    func rank(_ model: RankerModel, snapshot: RecallSnapshot, user: String, items: [String]) throws -> (scores: [Float], unknown: [String]) {
+        try snapshot.withTransaction { txn in
+            try model.score(txn, user: user, items: items)
+        }
+    }
+}
+
+/// Hands out the current `ServingView`, replacing it when a write commits.
+final class ServingState: @unchecked Sendable {
+    let store: Store
+    private let lock = NSLock()
+    private var current: ServingView?
+
+    init(store: Store) { self.store = store }
+
+    func view() throws -> ServingView {
+        let id = try store.read { $0.snapshotID }
+        lock.lock(); defer { lock.unlock() }
+        if let c = current, c.snapshotID == id { return c }
+        let v = ServingView(store: store, snapshotID: id)
+        current = v
+        return v
+    }
+}
+
+/// One recommendation request: recall N candidates, rank them, keep k.
+struct RecommendRequest {
+    var user: String
+    var table = "item2vec"
+    var source: UserVectorSource?
+    var userTable = "user"
+    var history: [String]?
+    var model: String?
+    var candidates = 800
+    var k = 20
+    var filters: [ItemFilter] = []
+    var includeSeen = false
+}
+
+struct RecommendedItem: Encodable {
+    let id: String
+    let title: String?
+    let genres: [String]?
+    let recallScore: Float
+    let rankScore: Float?
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, genres, recallScore = "recall_score", rankScore = "rank_score"
+    }
+}
+
+struct StageTimings: Encodable {
+    var userVectorMs: Double
+    var recallMs: Double
+    var rankMs: Double
+    var totalMs: Double
+    enum CodingKeys: String, CodingKey {
+        case userVectorMs = "user_vector_ms", recallMs = "recall_ms", rankMs = "rank_ms", totalMs = "total_ms"
+    }
+}
+
+struct RecommendResponse: Encodable {
+    let user: String
+    let from: String
+    let model: String?
+    let recallMethod: String
+    let candidatesRequested: Int
+    let candidatesRecalled: Int
+    let candidatesExamined: Int
+    let note: String?
+    let timings: StageTimings
+    let results: [RecommendedItem]
+
+    enum CodingKeys: String, CodingKey {
+        case user, from, model, note, timings, results
+        case recallMethod = "recall_method", candidatesRequested = "candidates_requested"
+        case candidatesRecalled = "candidates_recalled", candidatesExamined = "candidates_examined"
+    }
+}
+
+enum Pipeline {
+    static func recommend(_ r: RecommendRequest, view: ServingView) throws -> RecommendResponse {
+        guard r.k > 0, r.candidates > 0 else { throw CLIError("k and candidates must be positive") }
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let snapshot = try view.snapshot(r.table)
+        let query = try UserQueryRequest(user: r.user, source: r.source, userTable: r.userTable, history: r.history, vector: nil).resolve(snapshot)
+        let t1 = clock.now
+        let recall = try snapshot.search(query.vector, options: SearchOptions(k: max(r.candidates, r.k), excludedRows: r.includeSeen ? [] : query.seenRows, filters: r.filters))
+        let t2 = clock.now
+        let ids = recall.hits.map { snapshot.id(ofRow: $0.row) }
+        var notes: [String] = []
+        if let n = recall.note { notes.append(n) }
+        let model = try view.model(r.model)
+        var order = Array(ids.indices)
+        var rankScores: [Float]?
+        if let model, !ids.isEmpty {
+            let (scores, unknown) = try view.rank(model, snapshot: snapshot, user: r.user, items: ids)
+            if !unknown.isEmpty && unknown.contains(where: { $0.hasPrefix("user ") }) { notes.append("no stored features for user \(r.user): ranked with empty user features") }
+            order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            rankScores = scores
+        } else if model == nil {
+            notes.append("no ranking model in the store: results are in recall order (train one with `recsys train`)")
+        }
+        let t3 = clock.now
+        let results = order.prefix(r.k).map { i -> RecommendedItem in
+            let item = snapshot.item(ids[i])
+            return RecommendedItem(id: ids[i], title: item?.title, genres: item?.genres, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
+        }
+        return RecommendResponse(user: r.user, from: query.source, model: model?.record.name, recallMethod: recall.method,
+                                 candidatesRequested: r.candidates, candidatesRecalled: ids.count, candidatesExamined: recall.candidates,
+                                 note: notes.isEmpty ? nil : notes.joined(separator: "; "),
+                                 timings: StageTimings(userVectorMs: ms(t1 - t0), recallMs: ms(t2 - t1), rankMs: ms(t3 - t2), totalMs: ms(clock.now - t0)),
+                                 results: Array(results))
+    }
+}

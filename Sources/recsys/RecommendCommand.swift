@@ -1,0 +1,54 @@
+import ArgumentParser
+import EmbedStore
+import Foundation
+import Recall
+
+/// `recsys recommend user ID`: recall, rank, top k.
+struct RecommendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recommend",
+        abstract: "Recommend items: recall candidates, rank them with a model, keep the top k.",
+        subcommands: [User.self]
+    )
+
+    struct User: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "user",
+            abstract: "Recommend items for a user.",
+            discussion: "Without --model the most recently trained model is used; without any model the recall order is returned, and the output says so."
+        )
+        @Argument(help: "The user id.") var id: String
+        @Option(help: "The item table to recall from.") var table: String = "item2vec"
+        @Option(name: .customLong("from"), help: "embedding or history (default: embedding when the user table has the user).") var source: UserVectorSource?
+        @Option(name: .customLong("user-table"), help: "The table of user vectors.") var userTable: String = "user"
+        @Option(help: "The user's items, comma-separated (default: the stored history).") var history: String?
+        @Option(help: "The ranking model.") var model: String?
+        @Option(help: "Candidates to recall before ranking.") var candidates: Int = 800
+        @Option(name: .short, help: "Results to return.") var k: Int = 20
+        @Option(name: .customLong("where"), help: "Only items whose COLUMN equals VALUE; repeatable.") var filters: [String] = []
+        @Flag(name: .customLong("include-seen"), help: "Keep items from the user's history.") var includeSeen = false
+        @Flag(help: "Show the time each stage took and the candidate counts.") var explain = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let s = try store.openExisting()
+            let request = RecommendRequest(user: id, table: table, source: source, userTable: userTable, history: history.map(splitIDs), model: model,
+                                           candidates: candidates, k: k, filters: try filters.map(ItemFilter.init(parsing:)), includeSeen: includeSeen)
+            let response = try Pipeline.recommend(request, view: ServingView(store: s, snapshotID: 0))
+            if output.json { printJSON(response); return }
+            if let note = response.note { writeStderr("note: \(note)\n") }
+            var t = ResultTable(columns: ["rank", "id", "title", "genres", "recall", "score"])
+            for (i, r) in response.results.enumerated() {
+                t.rows.append([.int(i + 1), .text(r.id), .text(r.title ?? ""), .text(r.genres?.joined(separator: "|") ?? ""), .float(Double(r.recallScore)), r.rankScore.map { .float(Double($0)) } ?? .null])
+            }
+            t.print(output)
+            if explain {
+                let tm = response.timings
+                writeStderr(String(format: "user vector (%@): %.2f ms\nrecall (%@): %d candidates from %d examined: %.2f ms\nrank (%@): %.2f ms\ntotal: %.2f ms\n",
+                                   response.from, tm.userVectorMs, response.recallMethod, response.candidatesRecalled, response.candidatesExamined, tm.recallMs,
+                                   response.model ?? "no model", tm.rankMs, tm.totalMs))
+            }
+        }
+    }
+}

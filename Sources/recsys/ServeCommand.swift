@@ -1,0 +1,50 @@
+import ArgumentParser
+import EmbedStore
+import Foundation
+import Hummingbird
+import Logging
+
+/// `recsys serve`: the HTTP JSON service.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve recall, ranking and recommendations over HTTP (JSON).",
+        discussion: """
+        Routes: GET /v1/recall/user/{id}?k=&from=&where=, GET /v1/recall/item/{id}?k=, POST /v1/rank, \
+        GET /v1/recommend/user/{id}?k=&candidates=&model=, GET /v1/embeddings/{table}/{id}, GET /v1/tables, \
+        GET /healthz, GET /metrics. Tables re-imported and models retrained while it runs are served from the \
+        next request on. SIGINT/SIGTERM stop it after in-flight requests finish.
+        """
+    )
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port, printed at start).") var port: Int = 8080
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let s = try store.openExisting()
+        var logger = Logger(label: "recsys")
+        guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("--log-level: unknown level '\(logLevel)'") }
+        logger.logLevel = level
+        let state = ServingState(store: s)
+        let router = Service.router(state: state, metrics: ServiceMetrics(), logger: logger)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "recsys"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                writeStdout("listening on http://\(host):\(port)\n")
+                fflush(stdout)
+            },
+            logger: logger
+        )
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var failure: Error?
+        Task {
+            do { try await app.runService() } catch { failure = error }
+            done.signal()
+        }
+        done.wait()
+        if let failure { throw CLIError("server stopped: \(failure)") }
+    }
+}
