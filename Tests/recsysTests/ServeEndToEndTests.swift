@@ -1,0 +1,74 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+
+final class ServeEndToEndTests: XCTestCase {
+    func get(_ url: String) -> (Int, String) {
+        let sem = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result = (0, "")
+        URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))
+            sem.signal()
+        }.resume()
+        sem.wait()
+        return result
+    }
+
+    /// The built binary on a free loopback port: every route, a re-import seen
+    /// without restart, and a clean SIGTERM.
+    func testServeAnswersSeesReimportsAndStopsOnSIGTERM() throws {
+        let dir = TempDir()
+        let store = dir.file("s.lmdb")
+        XCTAssertEqual(try recsys(["embedding", "import", sampleData + "/item2vecEmb.csv", "--table", "item2vec", "--store", store]).status, 0)
+        XCTAssertEqual(try recsys(["embedding", "import", sampleData + "/userEmb.csv", "--table", "user", "--kind", "user", "--store", store]).status, 0)
+        XCTAssertEqual(try recsys(["items", "import", sampleData + "/movies.csv", "--store", store]).status, 0)
+        XCTAssertEqual(try recsys(["index", "build", "--table", "item2vec", "--store", store]).status, 0)
+
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: recsysBinary)
+        p.arguments = ["serve", "--port", "0", "--store", store, "--log-level", "warning"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        // "listening on http://127.0.0.1:PORT"
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let port = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            return XCTFail("no port in '\(text)'")
+        }
+        let base = "http://127.0.0.1:\(port)"
+        XCTAssertEqual(get(base + "/healthz").0, 200)
+        XCTAssertEqual(get(base + "/v1/tables").0, 200)
+        XCTAssertEqual(get(base + "/v1/embeddings/item2vec/1").0, 200)
+        XCTAssertEqual(get(base + "/v1/recall/user/10292?k=5").0, 200)
+        let before = get(base + "/v1/recall/item/1?k=3")
+        XCTAssertEqual(before.0, 200)
+        XCTAssertTrue(before.1.contains("\"method\":\"lsh\""), before.1)
+        XCTAssertEqual(get(base + "/v1/recommend/user/10292?k=5").0, 200)
+        XCTAssertEqual(get(base + "/v1/recall/item/nope").0, 404)
+        XCTAssertTrue(get(base + "/metrics").1.contains("recsys_table_version{table=\"item2vec\"} 1"))
+
+        // re-import while serving: the next request sees version 2, no restart
+        XCTAssertEqual(try recsys(["embedding", "import", dir.write("new.txt", "1:1 0 0 0 0 0 0 0 0 0\n7:0.9 0.1 0 0 0 0 0 0 0 0\n8:0 1 0 0 0 0 0 0 0 0\n"), "--table", "item2vec", "--store", store]).status, 0)
+        let after = get(base + "/v1/recall/item/1?k=3")
+        XCTAssertEqual(after.0, 200)
+        XCTAssertTrue(after.1.contains("\"id\":\"7\""), after.1)
+        XCTAssertTrue(after.1.contains("\"method\":\"exact\""), "the old index must not serve the new version: \(after.1)")
+        XCTAssertTrue(get(base + "/metrics").1.contains("recsys_table_version{table=\"item2vec\"} 2"))
+
+        kill(p.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(p.isRunning, "serve did not stop on SIGTERM")
+        XCTAssertEqual(p.terminationStatus, 0)
+    }
+}
