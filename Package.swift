@@ -18,6 +18,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "recsys", targets: ["recsys"]),
+        .executable(name: "recsys-bench", targets: ["RecsysBench"]),
         .library(name: "EmbedStore", targets: ["EmbedStore"]),
         .library(name: "Recall", targets: ["Recall"]),
         .library(name: "Ranker", targets: ["Ranker"]),
@@ -51,6 +52,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        .executableTarget(name: "RecsysBench", dependencies: ["EmbedStore", "Recall", "Ranker"], path: "Sources/RecsysBench", swiftSettings: simdFlags),
         .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore"]),
         .testTarget(name: "RecallTests", dependencies: ["Recall", "EmbedStore"]),
         .testTarget(name: "RankerTests", dependencies: ["Ranker", "EmbedStore"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Ranker
 
 /// The `recsys` command line: an embedding store with recall and ranking.
 @main
@@ -16,6 +17,7 @@ struct Recsys: ParsableCommand {
     )
 
     static func main() {
+        OpenBLASSetup.reexecWithDetectedCoreTypeIfNeeded()
         var arguments = Array(CommandLine.arguments.dropFirst())
         // `recsys --store PATH embedding list`: the store option may come before
         // the subcommand; every leaf command declares it, so move it to the end.
