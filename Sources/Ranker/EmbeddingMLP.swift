@@ -1,3 +1,4 @@
+import EmbedStore
 import CBLAS
 import CKernels
 import Foundation
@@ -9,7 +10,7 @@ struct DenseLayer: Sendable {
     var weights: [Float]
     var bias: [Float]
 
-    init(inputs: Int, outputs: Int, rng: inout SplitMix) {
+    init(inputs: Int, outputs: Int, rng: inout SplitMix64) {
         self.inputs = inputs
         self.outputs = outputs
         let limit = (6 / Float(inputs + outputs)).squareRoot() // Glorot uniform, as Keras
@@ -52,7 +53,7 @@ public final class EmbeddingMLP: @unchecked Sendable {
         try spec.validate()
         openblas_set_num_threads(1) // small matrices: threads cost more than they give
         self.spec = spec
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let tableList = spec.tables
         tableDimension = tableList.map(\.dimension)
         tables = tableList.map { t in

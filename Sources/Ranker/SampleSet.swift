@@ -112,7 +112,7 @@ public struct SampleSet: Sendable {
 
     /// A seeded random split: `fraction` of the rows go to the second set.
     public func split(fraction: Double, seed: UInt64) -> (SampleSet, SampleSet) {
-        var rng = SplitMix(seed: seed ^ 0x51)
+        var rng = SplitMix64(seed: seed ^ 0x51)
         var order = Array(0..<count)
         rng.shuffle(&order)
         let k = Int((Double(count) * fraction).rounded())
@@ -158,25 +158,5 @@ struct CategoryEncoder: Sendable {
             return Int32(h % UInt64(hashBuckets))
         }
         return -1
-    }
-}
-
-/// SplitMix64: a small seedable generator, identical on every platform.
-public struct SplitMix: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    /// Fisher-Yates, reproducible across platforms.
-    mutating func shuffle<T>(_ a: inout [T]) {
-        guard a.count > 1 else { return }
-        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(next() % UInt64(i + 1))) }
     }
 }

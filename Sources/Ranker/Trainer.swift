@@ -1,3 +1,4 @@
+import EmbedStore
 import CBLAS
 import CKernels
 import Foundation
@@ -117,7 +118,7 @@ public final class Trainer {
         openblas_set_num_threads(options.batchSize >= 128 ? Int32(max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1)
         defer { openblas_set_num_threads(1) }
         model.fitNumericStatistics(train)
-        var rng = SplitMix(seed: options.seed &+ 0x7A11)
+        var rng = SplitMix64(seed: options.seed &+ 0x7A11)
         var order = Array(0..<train.count)
         var reports: [EpochReport] = []
         var best = -Double.infinity, bestEpoch = 0

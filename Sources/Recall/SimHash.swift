@@ -1,3 +1,5 @@
+import EmbedStore
+
 /// Random-hyperplane hashing: L tables of K signed projections each.
 struct SimHash {
     let tables: Int
@@ -25,15 +27,8 @@ struct SimHash {
 
     /// Gaussian hyperplanes from a seed (Box-Muller over SplitMix64).
     static func planes(count: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        func next() -> Double {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            z ^= z >> 31
-            return (Double(z >> 11) + 0.5) / Double(1 << 53)
-        }
+        var rng = SplitMix64(seed: seed)
+        func next() -> Double { rng.openUnit() }
         var out = [Float]()
         out.reserveCapacity(count + 1)
         while out.count < count {

@@ -266,12 +266,21 @@ func recallHits(_ snapshot: RecallSnapshot, _ result: SearchResult) -> [RecallHi
     }
 }
 
+extension RecallJSON {
+    /// The one JSON shape of a recall answer, for the command line and the service.
+    init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double]) {
+        self.init(query: query, method: result.method, candidates: result.candidates, probes: result.probes, note: result.note,
+                  timings: timings, results: recallHits(snapshot, result))
+    }
+}
+
 func printRecall(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], output: OutputOptions) {
-    let hits = recallHits(snapshot, result)
+    let response = RecallJSON(snapshot, result, query: query, timings: timings)
     if output.json {
-        printJSON(RecallJSON(query: query, method: result.method, candidates: result.candidates, probes: result.probes, note: result.note, timings: timings, results: hits))
+        printJSON(response)
         return
     }
+    let hits = response.results
     if let note = result.note { writeStderr("note: \(note)\n") }
     var t = ResultTable(columns: ["rank", "id", "score", "title", "genres"])
     for (i, h) in hits.enumerated() {

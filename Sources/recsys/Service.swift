@@ -48,8 +48,7 @@ enum Service {
                 let clock = ContinuousClock(), t0 = clock.now
                 let query = try UserQueryRequest(user: id, source: source, userTable: q.get("user_table") ?? "user", history: nil, vector: nil).resolve(snapshot)
                 let result = try snapshot.search(query.vector, options: SearchOptions(k: k, excludedRows: query.seenRows, filters: filters))
-                return json(RecallJSON(query: ["table": table, "user": id, "from": query.source, "k": "\(k)"], method: result.method, candidates: result.candidates,
-                                       probes: result.probes, note: result.note, timings: ["search_ms": ms(clock.now - t0)], results: recallHits(snapshot, result)))
+                return json(RecallJSON(snapshot, result, query: ["table": table, "user": id, "from": query.source, "k": "\(k)"], timings: ["search_ms": ms(clock.now - t0)]))
             }
         }
         router.get("/v1/recall/item/{id}") { request, context in
@@ -62,8 +61,7 @@ enum Service {
                 guard let row = snapshot.row(of: id) else { throw StoreError.unknownID(table: table, id: id) }
                 let clock = ContinuousClock(), t0 = clock.now
                 let result = try snapshot.search(snapshot.vector(ofRow: row), options: SearchOptions(k: k, excludedRows: [row]))
-                return json(RecallJSON(query: ["table": table, "item": id, "k": "\(k)"], method: result.method, candidates: result.candidates,
-                                       probes: result.probes, note: result.note, timings: ["search_ms": ms(clock.now - t0)], results: recallHits(snapshot, result)))
+                return json(RecallJSON(snapshot, result, query: ["table": table, "item": id, "k": "\(k)"], timings: ["search_ms": ms(clock.now - t0)]))
             }
         }
         router.post("/v1/rank") { request, _ in

@@ -29,7 +29,7 @@ final class RankerTests: XCTestCase {
 
     /// A data set where the label is x > 0 (x is informative, the rest noise).
     func separable(_ n: Int, seed: UInt64) -> String {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var csv = "uid,iid,g,h,x,y,label\n"
         for i in 0..<n {
             let x = rng.unit() * 2 - 1

@@ -28,15 +28,8 @@ struct ClusteredVectors {
     var queries: [[Float]]
 
     init(n: Int, queries q: Int, dim: Int = 64, clusters: Int = 1000, spread: Float = 0.35, seed: UInt64 = 20201118) {
-        var state = seed
-        func uniform() -> Double {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            z ^= z >> 31
-            return (Double(z >> 11) + 0.5) / Double(1 << 53)
-        }
+        var rng = SplitMix64(seed: seed)
+        func uniform() -> Double { rng.openUnit() }
         func gaussian() -> Float { Float((-2 * Foundation.log(uniform())).squareRoot() * cos(2 * .pi * uniform())) }
         func normalize(_ v: [Float]) -> [Float] {
             let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()

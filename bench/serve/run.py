@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Service benchmark: wrk against `recsys serve` on 127.0.0.1 with the demo
+store: /v1/recommend/user/{id} (k=20, 800 candidates) and /v1/recall/user/{id},
+concurrency 16, 30 s each, random users from a fixed list; then recommend
+again while a 100k-vector import runs. Writes bench/results/serve.{md,json}.
+
+  .venv/bin/python bench/serve/run.py [--seconds 30]
+"""
+import argparse, json, os, random, re, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RECSYS = os.path.join(ROOT, ".build/release/recsys")
+DATA = os.path.join(ROOT, "bench/data")
+SP = os.path.join(ROOT, "data/sparrowrecsys")
+
+def rss_kb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS"): return int(line.split()[1])
+
+def wrk(url_path, users, seconds, port):
+    lua = os.path.join(DATA, "users.lua")
+    with open(lua, "w") as f:
+        f.write("local users = {" + ",".join(f'"{u}"' for u in users) + "}\n")
+        f.write("math.randomseed(7)\nrequest = function()\n  local u = users[math.random(#users)]\n")
+        f.write(f'  return wrk.format("GET", string.format("{url_path}", u))\nend\n')
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", lua, f"http://127.0.0.1:{port}"], capture_output=True, text=True).stdout
+    def lat(label):
+        m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
+        if not m: return None
+        v = float(m.group(1)); return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    maxm = re.search(r"Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)", out)
+    mx = None
+    if maxm:
+        v = float(maxm.group(1)); mx = v / 1000 if maxm.group(2) == "us" else v * 1000 if maxm.group(2) == "s" else v
+    return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": lat("50%"), "p99_ms": lat("99%"),
+            "max_ms": mx, "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else None, "raw": out}
+
+def main():
+    ap = argparse.ArgumentParser(); ap.add_argument("--seconds", type=int, default=30); a = ap.parse_args()
+    store = os.path.join(DATA, "serve.lmdb")
+    subprocess.run(["rm", "-rf", store])
+    def r(*args): subprocess.run([RECSYS, *args, "--store", store], check=True, capture_output=True)
+    r("embedding", "import", f"{SP}/item2vecEmb.csv", "--table", "item2vec")
+    r("embedding", "import", f"{SP}/userEmb.csv", "--table", "user", "--kind", "user")
+    r("items", "import", f"{SP}/movies.csv")
+    r("index", "build", "--table", "item2vec")
+    r("train", "--samples", f"{SP}/testSamples.csv", "--model", "default", "--holdout-every", "5")
+    users = [l.split(":")[0] for l in open(f"{SP}/userEmb.csv")][:2000]
+    random.seed(3); users = random.sample(users, 500)
+    # a 100k-vector file for the import under load
+    big = os.path.join(DATA, "import-100k.txt")
+    with open(big, "w") as f:
+        rng = random.Random(5)
+        for i in range(100_000): f.write(f"x{i}:" + " ".join(f"{rng.uniform(-1, 1):.6f}" for _ in range(10)) + "\n")
+    port = 18181
+    srv = subprocess.Popen([RECSYS, "serve", "--port", str(port), "--store", store, "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    srv.stdout.readline()
+    res = {"date": time.strftime("%Y-%m-%d %H:%M"), "seconds": a.seconds, "concurrency": 16}
+    # warm up
+    wrk("/v1/recommend/user/%s?k=20&candidates=800", users, 3, port)
+    res["rss_before_kb"] = rss_kb(srv.pid)
+    res["recommend"] = wrk("/v1/recommend/user/%s?k=20&candidates=800", users, a.seconds, port)
+    res["recall"] = wrk("/v1/recall/user/%s?k=100", users, a.seconds, port)
+    imp = subprocess.Popen(["bash", "-c", f"sleep 2; {RECSYS} embedding import {big} --table bulk --store {store}"])
+    res["recommend_during_import"] = wrk("/v1/recommend/user/%s?k=20&candidates=800", users, a.seconds, port)
+    res["import_exit"] = imp.wait()
+    res["rss_after_kb"] = rss_kb(srv.pid)
+    srv.terminate(); srv.wait(timeout=30)
+    res["rss_growth"] = res["rss_after_kb"] / res["rss_before_kb"] - 1
+    with open(os.path.join(ROOT, "bench/results/serve.json"), "w") as f: json.dump(res, f, indent=1)
+    lines = [f"# Service benchmark ({res['date']}): wrk -t2 -c16 -d{a.seconds}s on 127.0.0.1, demo store, 500 random users", "",
+             "| load | requests/s | p50 ms | p99 ms | max ms | non-2xx |", "|---|---|---|---|---|---|"]
+    for k in ["recommend", "recall", "recommend_during_import"]:
+        w = res[k]
+        lines.append(f"| {k.replace('_', ' ')} | {w['requests_per_s']:,.0f} | {w['p50_ms']:.2f} | {w['p99_ms']:.2f} | {w['max_ms']:.2f} | {w['non_2xx']} |")
+    lines += ["", f"RSS before {res['rss_before_kb'] / 1024:.1f} MiB, after {res['rss_after_kb'] / 1024:.1f} MiB ({res['rss_growth'] * 100:+.1f}%); the 100k-vector import exited {res['import_exit']}."]
+    with open(os.path.join(ROOT, "bench/results/serve.md"), "w") as f: f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+if __name__ == "__main__":
+    main()
