@@ -6,11 +6,17 @@ public struct Item: Sendable, Equatable {
     public let id: String
     /// Column name -> value, every column but the id.
     public let fields: [String: String]
+    /// The `genres` column split on `|`.
+    public let genres: [String]
+
+    public init(id: String, fields: [String: String]) {
+        self.id = id
+        self.fields = fields
+        genres = fields["genres"].map { $0.split(separator: "|").map(String.init) } ?? []
+    }
 
     /// The `title` column, if any.
     public var title: String? { fields["title"] }
-    /// The `genres` column split on `|`.
-    public var genres: [String] { fields["genres"].map { $0.split(separator: "|").map(String.init) } ?? [] }
 
     /// True when column `column` equals `value`, or one of its `|`-separated
     /// parts does. `genre` is accepted for `genres`.
@@ -28,19 +34,24 @@ extension Transaction {
     /// The column names of the items table (the id column first); empty when no items were imported.
     public func itemColumns() throws -> [String] {
         guard let v = try get(.items, Transaction.columnsKey) else { return [] }
-        return String(decoding: v, as: UTF8.self).components(separatedBy: "\u{1F}")
+        return String(decoding: v, as: UTF8.self).split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
     }
 
     /// The item `id`, or nil.
     public func item(_ id: String) throws -> Item? {
+        try item(id, columns: try itemColumns())
+    }
+
+    /// The item `id` given the columns (from `itemColumns()`), or nil.
+    public func item(_ id: String, columns: [String]) throws -> Item? {
         guard !id.isEmpty, id.utf8.count <= store.maxKeySize, let v = try get(.items, Array(id.utf8)) else { return nil }
-        return decodeItem(id: id, v, columns: try itemColumns())
+        return decodeItem(id: id, v, columns: columns)
     }
 
     func decodeItem(id: String, _ v: UnsafeRawBufferPointer, columns: [String]) -> Item {
-        let values = String(decoding: v, as: UTF8.self).components(separatedBy: "\u{1F}")
+        let values = String(decoding: v, as: UTF8.self).split(separator: "\u{1F}", omittingEmptySubsequences: false)
         var fields: [String: String] = [:]
-        for (name, value) in zip(columns.dropFirst(), values) { fields[name] = value }
+        for (name, value) in zip(columns.dropFirst(), values) { fields[name] = String(value) }
         return Item(id: id, fields: fields)
     }
 

@@ -198,6 +198,12 @@ final class JSONLinesWriter: VectorWriter {
 
 /// JSON string escaping.
 public enum JSONText {
+    /// Appends a string as a quoted JSON string.
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &out) }
+    }
+
     /// Appends `bytes` (UTF-8) as a quoted JSON string.
     public static func appendString<S: Sequence>(_ bytes: S, to out: inout [UInt8]) where S.Element == UInt8 {
         out.append(0x22)

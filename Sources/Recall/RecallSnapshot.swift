@@ -82,6 +82,8 @@ public final class RecallSnapshot: @unchecked Sendable {
     private let lock = NSLock()
     private var pool: [SearchScratch] = []
     private var filterCache: [[ItemFilter]: [UInt64]] = [:]
+    private var itemCache: [String: Item?] = [:]
+    private var itemColumns: [String]?
 
     /// Opens a snapshot of `table` in `store`.
     /// - Parameter resident: copy the rows into huge-page memory first: worth it
@@ -143,10 +145,14 @@ public final class RecallSnapshot: @unchecked Sendable {
         return (try? table.id(ofRow: row)) ?? String(row)
     }
 
-    /// The item metadata of `id`, as of this snapshot.
+    /// The item metadata of `id`, as of this snapshot (decoded once, then cached).
     public func item(_ id: String) -> Item? {
         lock.lock(); defer { lock.unlock() }
-        return try? txn.item(id)
+        if let cached = itemCache[id] { return cached }
+        if itemColumns == nil { itemColumns = (try? txn.itemColumns()) ?? [] }
+        let item = try? txn.item(id, columns: itemColumns!)
+        itemCache[id] = item
+        return item
     }
 
     /// Runs `body` with the snapshot's transaction (serialized with other lookups).

@@ -134,6 +134,12 @@ enum Service {
         }
     }
 
+    static func json<T: JSONWritable>(_ value: T) -> Response {
+        var w = JSONWriter()
+        value.write(to: &w)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+    }
+
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -42,7 +42,7 @@ def metrics(y, p):
         tp += gp; fp += gn
         if gp > 0: ap += (tp / P - prev) * tp / (tp + fp)
         i = j
-    return {"roc_auc": auc / (P * N), "pr_auc": ap, "logloss": logloss, "accuracy": acc}
+    return {"roc_auc": float(auc / (P * N)), "pr_auc": float(ap), "logloss": logloss, "accuracy": acc}
 
 def main():
     ap = argparse.ArgumentParser()
@@ -86,8 +86,8 @@ def main():
         t = time.perf_counter(); f(cand).numpy(); lat.append((time.perf_counter() - t) * 1000)
     lat.sort()
     t = time.time(); model.predict(feed(test), batch_size=1024, verbose=0); infer = test.sum() / (time.time() - t)
-    print(json.dumps({"test": m, "train_samples_per_s": float(train_sps), "infer_samples_per_s": float(infer),
-                      "p50_800_ms": lat[100], "p99_800_ms": lat[198], "params": int(model.count_params())}))
+    print(json.dumps({"test": m, "train_samples_per_s": float(train_sps), "infer_samples_per_s": float(infer), "train_rows": int(train.sum()),
+                      "p50_800_ms": float(lat[100]), "p99_800_ms": float(lat[198]), "params": int(model.count_params())}))
 
 if __name__ == "__main__":
     main()

@@ -84,8 +84,8 @@ def main():
     from lmdb_embeddings.reader import LmdbEmbeddingsReader
     from lmdb_embeddings.serializers import PickleSerializer, MsgpackSerializer
     sub = min(n, 200_000)
-    for name, ser, deser in [("lmdb-embeddings (pickle)", PickleSerializer.serialize, PickleSerializer.deserialize),
-                             ("lmdb-embeddings (msgpack)", MsgpackSerializer.serialize, MsgpackSerializer.deserialize)]:
+    for name, ser, deser in [("lmdb-embeddings (pickle)", PickleSerializer.serialize, PickleSerializer.unserialize),
+                             ("lmdb-embeddings (msgpack)", MsgpackSerializer.serialize, MsgpackSerializer().unserialize)]:
         p = os.path.join(DATA, "lmdb-emb.lmdb"); subprocess.run(["rm", "-rf", p])
         t0 = time.time()
         LmdbEmbeddingsWriter(((str(i), base[i]) for i in range(sub)), serializer=ser).write(p)

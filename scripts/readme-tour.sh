@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Prints the README's command tour as markdown, with the real output of each
+# command run against a fresh ./tour.lmdb (keeps the README honest).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+recsys=.build/release/recsys
+export RECSYS_STORE=./tour.lmdb
+rm -rf tour.lmdb
+d=data/sparrowrecsys
+show() {
+  echo '```console'
+  echo "\$ recsys $*"
+  $recsys "$@" 2>&1 | head -n "${LINES_MAX:-14}" | sed 's/[[:space:]]*$//'
+  echo '```'
+  echo
+}
+show embedding import $d/item2vecEmb.csv --table item2vec
+show embedding import $d/userEmb.csv --table user --kind user
+show items import $d/movies.csv
+show embedding list
+show embedding info item2vec
+show embedding get item2vec 1 --json
+show embedding export --table item2vec --format word2vec -o /tmp/item2vec.vec
+printf '1:1 2 3\n2:1 x 3\n' > /tmp/bad.txt
+show embedding import /tmp/bad.txt --table item2vec
+show index build --table item2vec
+show recall item 1 -k 5
+show recall user 10292 -k 5
+show recall user --history 1,2,3 --from history -k 5 --where genre=Comedy
+show recall eval --table item2vec --queries $d/userEmb.csv --probes 1,2,4
+LINES_MAX=12 show train --samples $d/testSamples.csv --holdout-every 5 --model default
+show rank --model default --user 10292 1 2 3 318 858
+LINES_MAX=16 show recommend user 10292 -k 8 --explain
+show embedding rollback item2vec
+rm -rf tour.lmdb
