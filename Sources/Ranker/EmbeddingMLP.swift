@@ -166,35 +166,53 @@ public final class EmbeddingMLP: @unchecked Sendable {
         return out
     }
 
-    /// Probabilities of one user against many items (serving): rows are
-    /// stacked from the user's and each item's encoded columns.
-    func predict(user: RankerModel.EncodedRow, items: [RankerModel.EncodedRow]) -> [Float] {
-        recsys_flush_denormals()
-        var out = [Float](repeating: 0, count: items.count)
-        let batch = 1024
-        let ws = Workspace(model: self, batch: min(batch, max(1, items.count)))
+    /// The first layer's pre-activation contribution (without bias) of one
+    /// entity's columns: the stacked input is a sum of disjoint column slots,
+    /// so x W1 = x_user W1 + x_item W1. Serving computes the user's part once
+    /// per request and caches each item's part.
+    func firstLayerPart(_ row: RankerModel.EncodedRow, entity: FeatureEntity) -> [Float] {
         let m = spec.numeric.count, c = spec.categorical.count
-        // positions of each entity's columns
-        let userCat = (0..<c).filter { spec.categorical[$0].entity == .user }, itemCat = (0..<c).filter { spec.categorical[$0].entity != .user }
-        let userNum = (0..<m).filter { spec.numeric[$0].entity == .user }, itemNum = (0..<m).filter { spec.numeric[$0].entity != .user }
-        var row = SampleSet(spec: spec)
-        row.count = 1
-        row.categorical = [Int32](repeating: -1, count: c)
-        row.numeric = [Float](repeating: .nan, count: m)
-        for (k, j) in userCat.enumerated() { row.categorical[j] = user.categorical[k] }
-        for (k, j) in userNum.enumerated() { row.numeric[j] = user.numeric[k] }
+        var one = SampleSet(spec: spec)
+        one.count = 1
+        one.categorical = [Int32](repeating: -1, count: c)
+        one.numeric = [Float](repeating: .nan, count: m)
+        var k = 0
+        for j in 0..<c where (spec.categorical[j].entity == .user) == (entity == .user) { one.categorical[j] = row.categorical[k]; k += 1 }
+        k = 0
+        for j in 0..<m where (spec.numeric[j].entity == .user) == (entity == .user) { one.numeric[j] = row.numeric[k]; k += 1 }
+        var x = [Float](repeating: 0, count: spec.inputWidth)
+        x.withUnsafeMutableBufferPointer { stack(one, row: 0, into: $0.baseAddress!) }
+        let first = layers[0]
+        var out = [Float](repeating: 0, count: first.outputs)
+        x.withUnsafeBufferPointer { xb in first.weights.withUnsafeBufferPointer { w in out.withUnsafeMutableBufferPointer { o in
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(first.inputs), Int32(first.outputs), 1, w.baseAddress!, Int32(first.outputs), xb.baseAddress!, 1, 0, o.baseAddress!, 1)
+        } } }
+        return out
+    }
+
+    /// Probabilities of one user against many items from their first-layer
+    /// parts: h1 = relu(user + item + b1), then the rest of the MLP.
+    func predict(userPart: [Float], itemParts: [[Float]]) -> [Float] {
+        recsys_flush_denormals()
+        var out = [Float](repeating: 0, count: itemParts.count)
+        let batch = 1024
+        let ws = Workspace(model: self, batch: min(batch, max(1, itemParts.count)))
+        let h = layers[0].outputs
+        let h1 = ws.activation(0)
         var start = 0
-        while start < items.count {
-            let n = min(batch, items.count - start)
-            ws.x.withUnsafeMutableBufferPointer { x in
-                for b in 0..<n {
-                    let it = items[start + b]
-                    for (k, j) in itemCat.enumerated() { row.categorical[j] = k < it.categorical.count ? it.categorical[k] : -1 }
-                    for (k, j) in itemNum.enumerated() { row.numeric[j] = k < it.numeric.count ? it.numeric[k] : .nan }
-                    stack(row, row: 0, into: x.baseAddress! + b * spec.inputWidth)
+        while start < itemParts.count {
+            let n = min(batch, itemParts.count - start)
+            layers[0].bias.withUnsafeBufferPointer { b in
+                userPart.withUnsafeBufferPointer { u in
+                    for r in 0..<n {
+                        itemParts[start + r].withUnsafeBufferPointer { it in
+                            let dst = h1 + r * h
+                            for j in 0..<h { let v = u[j] + it[j] + b[j]; dst[j] = v > 0 ? v : 0 }
+                        }
+                    }
                 }
             }
-            let p = forward(ws, batch: n)
+            let p = forward(ws, batch: n, fromStage: 1)
             for b in 0..<n { out[start + b] = p[b] }
             start += n
         }
@@ -202,10 +220,12 @@ public final class EmbeddingMLP: @unchecked Sendable {
     }
 
     /// Runs the MLP on the `batch` rows in `ws.x`; returns probabilities (in `ws`).
+    /// With `fromStage` > 0 the activations of stage `fromStage - 1` must
+    /// already be in `ws` (the serving path fills the first layer itself).
     @discardableResult
-    func forward(_ ws: Workspace, batch: Int) -> UnsafeMutableBufferPointer<Float> {
-        var input = ws.x.withUnsafeMutableBufferPointer { $0.baseAddress! }
-        for (s, stage) in stages.enumerated() {
+    func forward(_ ws: Workspace, batch: Int, fromStage: Int = 0) -> UnsafeMutableBufferPointer<Float> {
+        var input = fromStage == 0 ? ws.x.withUnsafeMutableBufferPointer { $0.baseAddress! } : ws.activation(fromStage - 1)
+        for (s, stage) in stages.enumerated() where s >= fromStage {
             switch stage {
             case let .dense(l, relu):
                 let out = ws.activation(s)

@@ -146,7 +146,8 @@ public final class RankerModel: @unchecked Sendable {
     }
 
     private let cacheLock = NSLock()
-    private var itemCache: [String: EncodedRow] = [:]
+    /// Per item: whether it has stored features, and its first-layer part.
+    private var itemCache: [String: (known: Bool, part: [Float])] = [:]
 
     /// A feature row encoded for this model: categorical indices and raw
     /// numerics, for the columns one entity owns.
@@ -176,21 +177,29 @@ public final class RankerModel: @unchecked Sendable {
         var unknown: [String] = []
         let userRow = encode(try txn.featureRow(.user, user), entity: .user, id: user)
         if !userRow.known { unknown.append("user \(user)") }
-        var itemRows: [EncodedRow] = []
-        itemRows.reserveCapacity(items.count)
-        cacheLock.lock()
+        let userPart = model.firstLayerPart(userRow, entity: .user)
+        var parts: [[Float]] = []
+        parts.reserveCapacity(items.count)
         var missing: [Int] = []
+        cacheLock.lock()
         for (i, item) in items.enumerated() {
-            if let r = itemCache[item] { itemRows.append(r) } else { itemRows.append(EncodedRow(categorical: [], numeric: [], known: false)); missing.append(i) }
+            if let c = itemCache[item] {
+                parts.append(c.part)
+                if !c.known { unknown.append("item \(item)") }
+            } else {
+                parts.append([])
+                missing.append(i)
+            }
         }
         cacheLock.unlock()
         for i in missing {
-            let r = encode(try txn.featureRow(.item, items[i]), entity: .item, id: items[i])
-            itemRows[i] = r
-            cacheLock.lock(); itemCache[items[i]] = r; cacheLock.unlock()
+            let row = encode(try txn.featureRow(.item, items[i]), entity: .item, id: items[i])
+            let part = model.firstLayerPart(row, entity: .item)
+            parts[i] = part
+            if !row.known { unknown.append("item \(items[i])") }
+            cacheLock.lock(); itemCache[items[i]] = (row.known, part); cacheLock.unlock()
         }
-        for (i, r) in itemRows.enumerated() where !r.known { unknown.append("item \(items[i])") }
-        return (model.predict(user: userRow, items: itemRows), unknown)
+        return (model.predict(userPart: userPart, itemParts: parts), unknown)
     }
 }
 

@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Override every numeric column's transform: raw, standardize or log1p.") var numeric: NumericTransform?
     @Option var epochs: Int = 5
     @Option(name: .customLong("batch-size")) var batchSize: Int = 256
-    @Option(name: .customLong("learning-rate")) var learningRate: Float = 0.002
+    @Option(name: .customLong("learning-rate")) var learningRate: Float = 0.001
     @Option var seed: UInt64 = 1
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions

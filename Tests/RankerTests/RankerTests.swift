@@ -139,6 +139,15 @@ final class RankerTests: XCTestCase {
         XCTAssertEqual(scores.count, 2)
         XCTAssertEqual(unknown, ["item nope"])
         XCTAssertTrue(scores.allSatisfy { $0 > 0 && $0 < 1 })
+        // the serving path (first layer split into user and item parts) equals the plain forward pass
+        let merged = try store.read { txn -> [[String: String]] in
+            let u = try txn.featureRow(.user, "u1") ?? [:]
+            return [u.merging(try txn.featureRow(.item, "7")!) { $1 }.merging(["iid": "7", "uid": "u1"]) { $1 },
+                    u.merging(["iid": "nope", "uid": "u1"]) { $1 }]
+        }
+        let plain = loaded.model.predict(SampleSet(spec: loaded.model.spec, rows: merged))
+        XCTAssertEqual(scores[0], plain[0], accuracy: 1e-5)
+        XCTAssertEqual(scores[1], plain[1], accuracy: 1e-5)
     }
 
     func testBadSampleFilesNameFileLineAndReason() throws {

@@ -33,7 +33,7 @@ def main():
     run([RECSYS, "embedding", "import", os.path.join(ROOT, "data/sparrowrecsys/item2vecEmb.csv"), "--table", "item2vec", "--store", STORE])
     configs = [("(a) sparrow, raw numerics, batch 12", "sparrow", "raw", 12, 0.001, "raw"),
                ("(b) sparrow, standardised numerics, batch 256", "sparrow", "standardize", 256, 0.001, "standardize"),
-               ("recsys default: sparrow-plus, batch 256, lr 0.002", "sparrow-plus", None, 256, 0.002, None)]
+               ("recsys default: sparrow-plus, batch 256, lr 0.001", "sparrow-plus", None, 256, 0.001, None)]
     results = {"date": time.strftime("%Y-%m-%d %H:%M"), "configs": []}
     for name, spec, numeric, batch, lr, tf_numeric in configs:
         entry = {"name": name, "recsys": [ours(spec, numeric, batch, lr, s) for s in SEEDS]}
