@@ -88,11 +88,11 @@ struct EmbeddingCommand: ParsableCommand {
             guard let i = try s.read({ try $0.tableInfo(name) }) else { throw StoreError.unknownTable(name) }
             var t = ResultTable(columns: ["field", "value"])
             func add(_ k: String, _ v: Cell) { t.rows.append([.text(k), v]) }
-            add("name", .text(i.name)); add("kind", .text(i.kind.rawValue)); add("dimension", .int(i.dimension))
-            add("rows", .int(i.count)); add("version", .int(Int(i.version))); add("source", .text(i.current.source))
+            add("name", .text(i.name)); add("kind", .text(i.kind.rawValue)); add("dimension", .text("\(i.dimension)"))
+            add("rows", .text("\(i.count)")); add("version", .text("\(i.version)")); add("source", .text(i.current.source))
             add("created", .text(iso(i.current.createdAt))); add("table created", .text(iso(i.createdAt)))
-            add("changes since import", .int(Int(i.current.generation)))
-            add("previous version", i.previous.map { .int(Int($0.version)) } ?? .null)
+            add("changes since import", .text("\(i.current.generation)"))
+            add("previous version", .text(i.previous.map { "\($0.version) (\($0.count) rows; `embedding rollback` returns to it)" } ?? "none"))
             if output.json {
                 printJSON(TableJSON(i))
             } else {

@@ -96,7 +96,7 @@ extension RecommendResponse: JSONWritable {
             w.raw("}")
         }
         w.raw("]")
-        w.key("timings"); w.numbers(["rank_ms": timings.rankMs, "recall_ms": timings.recallMs, "total_ms": timings.totalMs, "user_vector_ms": timings.userVectorMs])
+        w.key("timings"); w.numbers(["model_load_ms": timings.modelLoadMs, "rank_ms": timings.rankMs, "recall_ms": timings.recallMs, "total_ms": timings.totalMs, "user_vector_ms": timings.userVectorMs])
         w.key("user"); w.string(user)
         w.raw("}")
     }

@@ -94,12 +94,13 @@ struct RecommendedItem: Encodable {
 }
 
 struct StageTimings: Encodable {
+    var modelLoadMs: Double
     var userVectorMs: Double
     var recallMs: Double
     var rankMs: Double
     var totalMs: Double
     enum CodingKeys: String, CodingKey {
-        case userVectorMs = "user_vector_ms", recallMs = "recall_ms", rankMs = "rank_ms", totalMs = "total_ms"
+        case modelLoadMs = "model_load_ms", userVectorMs = "user_vector_ms", recallMs = "recall_ms", rankMs = "rank_ms", totalMs = "total_ms"
     }
 }
 
@@ -126,6 +127,8 @@ enum Pipeline {
     static func recommend(_ r: RecommendRequest, view: ServingView) throws -> RecommendResponse {
         guard r.k > 0, r.candidates > 0 else { throw CLIError("k and candidates must be positive") }
         let clock = ContinuousClock()
+        let tStart = clock.now
+        let model = try view.model(r.model) // loaded once per store snapshot in the service
         let t0 = clock.now
         let snapshot = try view.snapshot(r.table)
         let query = try UserQueryRequest(user: r.user, source: r.source, userTable: r.userTable, history: r.history, vector: nil).resolve(snapshot)
@@ -135,7 +138,6 @@ enum Pipeline {
         let ids = recall.hits.map { snapshot.id(ofRow: $0.row) }
         var notes: [String] = []
         if let n = recall.note { notes.append(n) }
-        let model = try view.model(r.model)
         var order = Array(ids.indices)
         var rankScores: [Float]?
         if let model, !ids.isEmpty {
@@ -154,7 +156,7 @@ enum Pipeline {
         return RecommendResponse(user: r.user, from: query.source, model: model?.record.name, recallMethod: recall.method,
                                  candidatesRequested: r.candidates, candidatesRecalled: ids.count, candidatesExamined: recall.candidates,
                                  note: notes.isEmpty ? nil : notes.joined(separator: "; "),
-                                 timings: StageTimings(userVectorMs: ms(t1 - t0), recallMs: ms(t2 - t1), rankMs: ms(t3 - t2), totalMs: ms(clock.now - t0)),
+                                 timings: StageTimings(modelLoadMs: ms(t0 - tStart), userVectorMs: ms(t1 - t0), recallMs: ms(t2 - t1), rankMs: ms(t3 - t2), totalMs: ms(clock.now - tStart)),
                                  results: Array(results))
     }
 }

@@ -45,6 +45,7 @@ struct RecommendCommand: ParsableCommand {
             t.print(output)
             if explain {
                 let tm = response.timings
+                writeStderr(String(format: "model load (%@): %.2f ms\n", response.model ?? "none", tm.modelLoadMs))
                 writeStderr(String(format: "user vector (%@): %.2f ms\nrecall (%@): %d candidates from %d examined: %.2f ms\nrank (%@): %.2f ms\ntotal: %.2f ms\n",
                                    response.from, tm.userVectorMs, response.recallMethod, response.candidatesRecalled, response.candidatesExamined, tm.recallMs,
                                    response.model ?? "no model", tm.rankMs, tm.totalMs))
