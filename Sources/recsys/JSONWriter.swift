@@ -33,6 +33,26 @@ struct JSONWriter {
         for (i, s) in a.enumerated() { if i > 0 { raw(",") }; string(s) }
         raw("]")
     }
+    /// Writes `items` as an array of objects, `body` writing each object's fields.
+    mutating func objects<T>(_ items: [T], _ body: (inout JSONWriter, T) -> Void) {
+        raw("[")
+        for (i, item) in items.enumerated() {
+            if i > 0 { raw(",") }
+            raw("{")
+            body(&self, item)
+            raw("}")
+        }
+        raw("]")
+    }
+
+    /// The fields every result item carries: genres, id, title around its scores.
+    mutating func item(id: String, title: String?, genres: [String]?, scores: (inout JSONWriter) -> Void) {
+        if let genres { key("genres"); strings(genres) }
+        key("id"); string(id)
+        scores(&self)
+        if let title { key("title"); string(title) }
+    }
+
     mutating func object(_ d: [String: String]) {
         raw("{")
         for (i, k) in d.keys.sorted().enumerated() { if i > 0 { raw(",") }; string(k); raw(":"); string(d[k]!) }
@@ -58,17 +78,8 @@ extension RecallJSON: JSONWritable {
         if let note { w.key("note"); w.string(note) }
         w.key("probes"); w.number(probes)
         w.key("query"); w.object(query)
-        w.key("results"); w.raw("[")
-        for (i, r) in results.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.raw("{")
-            if let g = r.genres { w.key("genres"); w.strings(g) }
-            w.key("id"); w.string(r.id)
-            w.key("score"); w.number(r.score)
-            if let t = r.title { w.key("title"); w.string(t) }
-            w.raw("}")
-        }
-        w.raw("]")
+        w.key("results")
+        w.objects(results) { w, r in w.item(id: r.id, title: r.title, genres: r.genres) { w in w.key("score"); w.number(r.score) } }
         w.key("timings"); w.numbers(timings)
         w.raw("}")
     }
@@ -84,18 +95,13 @@ extension RecommendResponse: JSONWritable {
         if let model { w.key("model"); w.string(model) }
         if let note { w.key("note"); w.string(note) }
         w.key("recall_method"); w.string(recallMethod)
-        w.key("results"); w.raw("[")
-        for (i, r) in results.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.raw("{")
-            if let g = r.genres { w.key("genres"); w.strings(g) }
-            w.key("id"); w.string(r.id)
-            if let s = r.rankScore { w.key("rank_score"); w.number(s) }
-            w.key("recall_score"); w.number(r.recallScore)
-            if let t = r.title { w.key("title"); w.string(t) }
-            w.raw("}")
+        w.key("results")
+        w.objects(results) { w, r in
+            w.item(id: r.id, title: r.title, genres: r.genres) { w in
+                if let s = r.rankScore { w.key("rank_score"); w.number(s) }
+                w.key("recall_score"); w.number(r.recallScore)
+            }
         }
-        w.raw("]")
         w.key("timings"); w.numbers(["model_load_ms": timings.modelLoadMs, "rank_ms": timings.rankMs, "recall_ms": timings.recallMs, "total_ms": timings.totalMs, "user_vector_ms": timings.userVectorMs])
         w.key("user"); w.string(user)
         w.raw("}")

@@ -2,6 +2,7 @@ import ArgumentParser
 import EmbedStore
 import Foundation
 import Ranker
+import Recall
 
 /// The `recsys` command line: an embedding store with recall and ranking.
 @main
@@ -31,11 +32,8 @@ struct Recsys: ParsableCommand {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
-        } catch let error as StoreError {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            Foundation.exit(1)
-        } catch let error as CLIError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        } catch let error where userErrorMessage(error) != nil {
+            FileHandle.standardError.write(Data("error: \(userErrorMessage(error)!)\n".utf8))
             Foundation.exit(1)
         } catch {
             let code = exitCode(for: error)
@@ -45,6 +43,18 @@ struct Recsys: ParsableCommand {
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
         }
+    }
+}
+
+/// The one-line message of an error the user can act on (exit status 1),
+/// or nil for usage errors and the unexpected.
+func userErrorMessage(_ error: Error) -> String? {
+    switch error {
+    case let e as StoreError: return e.description
+    case let e as RecallError: return e.description
+    case let e as RankerError: return e.description
+    case let e as CLIError: return e.message
+    default: return nil
     }
 }
 
