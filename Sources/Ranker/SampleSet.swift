@@ -46,11 +46,9 @@ public struct SampleSet: Sendable {
         let label = try column(spec.label), user = try column(spec.userID), item = try column(spec.itemID)
         let cat = try spec.categorical.map { try column($0.name) }
         let num = try spec.numeric.map { try column($0.name) }
-        let hist = spec.history.compactMap { index[$0] }
         let time = index["timestamp"]
         set.rawColumns = Array(Set(spec.categorical.map(\.name) + spec.numeric.map(\.name) + spec.history.filter { index[$0] != nil })).sorted()
         let rawIdx = try set.rawColumns.map { try column($0) }
-        _ = hist
         let encoders = spec.categorical.map(CategoryEncoder.init)
         while let line = try input.nextLine() {
             if line.isEmpty { continue }

@@ -12,7 +12,6 @@ final class ServingView: @unchecked Sendable {
     private let lock = NSLock()
     private var snapshots: [String: RecallSnapshot] = [:]
     private var models: [String: RankerModel] = [:]
-    private var itemRows: [String: [String: [String: String]]] = [:]
 
     init(store: Store, snapshotID: Int) {
         self.store = store
@@ -39,13 +38,6 @@ final class ServingView: @unchecked Sendable {
         }
         if let loaded { models[key] = loaded }
         return loaded
-    }
-
-    /// Scores `items` for `user`, with item feature rows cached for this view.
-    func rank(_ model: RankerModel, snapshot: RecallSnapshot, user: String, items: [String]) throws -> (scores: [Float], unknown: [String]) {
-        try snapshot.withTransaction { txn in
-            try model.score(txn, user: user, items: items)
-        }
     }
 }
 
@@ -141,7 +133,7 @@ enum Pipeline {
         var order = Array(ids.indices)
         var rankScores: [Float]?
         if let model, !ids.isEmpty {
-            let (scores, unknown) = try view.rank(model, snapshot: snapshot, user: r.user, items: ids)
+            let (scores, unknown) = try snapshot.withTransaction { try model.score($0, user: r.user, items: ids) }
             if !unknown.isEmpty && unknown.contains(where: { $0.hasPrefix("user ") }) { notes.append("no stored features for user \(r.user): ranked with empty user features") }
             order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
             rankScores = scores

@@ -132,7 +132,6 @@ def main():
     store = os.path.join(DATA, "sparrow.lmdb")
     subprocess.run(["rm", "-rf", store])
     run([RECSYS, "embedding", "import", f"{sp}/item2vecEmb.csv", "--table", "item2vec", "--store", store])
-    run([RECSYS, "embedding", "export", "--table", "item2vec", "--format", "fvecs", "-o", f"{DATA}/sparrow-items.fvecs", "--store", store]) if False else None
     info = json.loads(run([RECSYS, "index", "build", "--table", "item2vec", "--store", store, "--json"]))
     ev = json.loads(run([RECSYS, "recall", "eval", "--table", "item2vec", "--queries", f"{sp}/userEmb.csv", "--store", store, "--json", "--probes", "1,2,4,8"]))
     results["datasets"].append({"name": "SparrowRecSys item2vec (881 x 10), userEmb queries (29,776)", "n": 881, "systems": [

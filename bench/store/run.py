@@ -44,8 +44,6 @@ def main():
         if r["workload"].startswith("point"): rows["point get (ns)"] = {"recsys": r["ns_per_op"]}
         elif r["workload"].startswith("batch"): rows["batch of 800 (us)"] = {"recsys": r["us_per_batch"]}
         else: rows["full scan + dot (s)"] = {"recsys": r["seconds"]}
-    # numpy text parse for reference
-    t0 = time.time(); np.loadtxt(txt, max_rows=100000, converters={0: lambda s: 0}, delimiter=None, usecols=range(1, d + 1)) if False else None
     # C loop
     cbin = os.path.join(DATA, "c_loop")
     run(["gcc", "-O2", "-march=native", "-o", cbin, os.path.join(ROOT, "bench/store/c_loop.c"), "-llmdb"])
