@@ -2,10 +2,14 @@ import Foundation
 
 extension Transaction {
     /// Metadata of the table `name`, or nil.
+    /// A read-only transaction decodes each record once: its snapshot never changes.
     public func tableInfo(_ name: String) throws -> TableInfo? {
+        if readOnly, let cached = tableInfoCache[name] { return cached }
         guard let v = try get(.tables, Array(name.utf8)) else { return nil }
         do {
-            return try TableInfo.decoder.decode(TableInfo.self, from: Data(v))
+            let info = try TableInfo.decoder.decode(TableInfo.self, from: Data(v))
+            if readOnly { tableInfoCache[name] = info }
+            return info
         } catch {
             throw StoreError.lmdb(operation: "reading metadata of table '\(name)'", code: -30796, message: "corrupt table record")
         }

@@ -12,6 +12,8 @@ public final class Transaction: @unchecked Sendable {
     /// True for read-only snapshots.
     public let readOnly: Bool
     var ended = false
+    /// Decoded table records of a read-only snapshot (see `tableInfo`).
+    var tableInfoCache: [String: TableInfo] = [:]
 
     init(store: Store, txn: OpaquePointer, readOnly: Bool) {
         self.store = store

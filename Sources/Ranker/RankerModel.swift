@@ -28,14 +28,19 @@ extension EmbeddingMLP {
         return out
     }
 
-    /// Rebuilds a model from `encode`'s bytes.
-    static func decode(_ raw: UnsafeRawBufferPointer) throws -> (EmbeddingMLP, ModelRecord) {
+    /// The record at the head of `encode`'s bytes, and where the weights start.
+    static func decodeRecord(_ raw: UnsafeRawBufferPointer) throws -> (ModelRecord, Int) {
         guard raw.count >= 4 else { throw RankerError.badSpec("stored model is damaged") }
         let n = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
         guard raw.count >= 4 + n else { throw RankerError.badSpec("stored model is damaged") }
-        let record = try JSONDecoder().decode(ModelRecord.self, from: Data(raw[4..<(4 + n)]))
+        return (try JSONDecoder().decode(ModelRecord.self, from: Data(raw[4..<(4 + n)])), 4 + n)
+    }
+
+    /// Rebuilds a model from `encode`'s bytes.
+    static func decode(_ raw: UnsafeRawBufferPointer) throws -> (EmbeddingMLP, ModelRecord) {
+        let (record, weightsStart) = try decodeRecord(raw)
         let model = try EmbeddingMLP(spec: record.spec, seed: 0, randomize: false)
-        var off = 4 + n
+        var off = weightsStart
         func take(_ count: Int) throws -> [Float] {
             guard off + count * 4 <= raw.count else { throw RankerError.badSpec("stored model is damaged (short weights)") }
             var a = [Float](repeating: 0, count: count)
@@ -90,6 +95,12 @@ public final class RankerModel: @unchecked Sendable {
         guard let raw = try txn.blob(.models, name) else { throw RankerError.unknownModel(name) }
         let (m, r) = try EmbeddingMLP.decode(raw)
         return RankerModel(model: m, record: r)
+    }
+
+    /// The record of model `name` (spec, metrics, provenance) without its weights.
+    public static func record(_ txn: Transaction, name: String) throws -> ModelRecord {
+        guard let raw = try txn.blob(.models, name) else { throw RankerError.unknownModel(name) }
+        return try EmbeddingMLP.decodeRecord(raw).0
     }
 
     /// Names of the stored models.
@@ -174,8 +185,17 @@ public final class RankerModel: @unchecked Sendable {
     /// items are scored with empty rows and listed in `unknown`. Item rows are
     /// encoded once per loaded model and cached.
     public func score(_ txn: Transaction, user: String, items: [String]) throws -> (scores: [Float], unknown: [String]) {
+        try score(user: user, items: items) { entity, ids in try ids.map { try txn.featureRow(entity, $0) } }
+    }
+
+    /// Scores `items` for `user`, reading feature rows through `features`
+    /// (called at most twice: for the user, then for the items not yet cached),
+    /// so a caller sharing one transaction between threads holds its lock only
+    /// for the reads, not for the arithmetic.
+    public func score(user: String, items: [String],
+                      features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> (scores: [Float], unknown: [String]) {
         var unknown: [String] = []
-        let userRow = encode(try txn.featureRow(.user, user), entity: .user, id: user)
+        let userRow = encode(try features(.user, [user])[0], entity: .user, id: user)
         if !userRow.known { unknown.append("user \(user)") }
         let userPart = model.firstLayerPart(userRow, entity: .user)
         var parts: [[Float]] = []
@@ -192,12 +212,19 @@ public final class RankerModel: @unchecked Sendable {
             }
         }
         cacheLock.unlock()
-        for i in missing {
-            let row = encode(try txn.featureRow(.item, items[i]), entity: .item, id: items[i])
-            let part = model.firstLayerPart(row, entity: .item)
-            parts[i] = part
-            if !row.known { unknown.append("item \(items[i])") }
-            cacheLock.lock(); itemCache[items[i]] = (row.known, part); cacheLock.unlock()
+        if !missing.isEmpty {
+            let rows = try features(.item, missing.map { items[$0] })
+            var computed: [(String, (known: Bool, part: [Float]))] = []
+            computed.reserveCapacity(missing.count)
+            for (i, raw) in zip(missing, rows) {
+                let row = encode(raw, entity: .item, id: items[i])
+                parts[i] = model.firstLayerPart(row, entity: .item)
+                if !row.known { unknown.append("item \(items[i])") }
+                computed.append((items[i], (row.known, parts[i])))
+            }
+            cacheLock.lock()
+            for (id, entry) in computed { itemCache[id] = entry }
+            cacheLock.unlock()
         }
         return (model.predict(userPart: userPart, itemParts: parts), unknown)
     }

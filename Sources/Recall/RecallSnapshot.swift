@@ -83,6 +83,7 @@ public final class RecallSnapshot: @unchecked Sendable {
     private var pool: [SearchScratch] = []
     private var filterCache: [[ItemFilter]: [UInt64]] = [:]
     private var itemCache: [String: Item?] = [:]
+    private var idCache: [Int: String] = [:]
     private var itemColumns: [String]?
 
     /// Opens a snapshot of `table` in `store`.
@@ -141,18 +142,37 @@ public final class RecallSnapshot: @unchecked Sendable {
 
     /// The id at `row`.
     public func id(ofRow row: Int) -> String {
+        ids(ofRows: CollectionOfOne(row))[0]
+    }
+
+    /// The ids at `rows`, in order: one lock for the batch, each id read from
+    /// the store once per snapshot and then served from memory.
+    public func ids<Rows: Collection>(ofRows rows: Rows) -> [String] where Rows.Element == Int {
         lock.lock(); defer { lock.unlock() }
-        return (try? table.id(ofRow: row)) ?? String(row)
+        return rows.map { row in
+            if let cached = idCache[row] { return cached }
+            let id = (try? table.id(ofRow: row)) ?? String(row)
+            idCache[row] = id
+            return id
+        }
     }
 
     /// The item metadata of `id`, as of this snapshot (decoded once, then cached).
     public func item(_ id: String) -> Item? {
+        items([id])[0]
+    }
+
+    /// The item metadata of each of `ids`, in order (nil where the items
+    /// table has none): one lock for the batch, each decoded once per snapshot.
+    public func items(_ ids: [String]) -> [Item?] {
         lock.lock(); defer { lock.unlock() }
-        if let cached = itemCache[id] { return cached }
         if itemColumns == nil { itemColumns = (try? txn.itemColumns()) ?? [] }
-        let item = try? txn.item(id, columns: itemColumns!)
-        itemCache[id] = item
-        return item
+        return ids.map { id in
+            if let cached = itemCache[id] { return cached }
+            let item = try? txn.item(id, columns: itemColumns!)
+            itemCache[id] = item
+            return item
+        }
     }
 
     /// Runs `body` with the snapshot's transaction (serialized with other lookups).
@@ -180,7 +200,10 @@ public final class RecallSnapshot: @unchecked Sendable {
         defer { giveBack(scratch) }
         let metric = options.metric ?? index?.info.metric ?? .cosine
         prepareQuery(query, metric: metric, scratch)
-        if !options.exact, let index {
+        // k over a quarter of the table: the probes would reach most rows and
+        // the exact completion would run anyway, so scan at once.
+        let scanIsCheaper = options.k * 4 >= rows.slots
+        if !options.exact, !scanIsCheaper, let index {
             var result = lshSearch(index, options: options, metric: metric, allowed: allowed, scratch)
             let wanted = min(options.k, availableCount(options, allowed))
             if result.hits.count < wanted {

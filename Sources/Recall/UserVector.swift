@@ -51,7 +51,7 @@ extension RecallSnapshot {
 
     /// Rows of the given item ids that exist in this table.
     public func rows(of items: [String]) -> Set<Int> {
-        Set(items.compactMap { row(of: $0) })
+        withTransaction { _ in Set(items.compactMap { try? table.row(of: $0) }) }
     }
 }
 

@@ -21,12 +21,12 @@ struct JSONWriter {
         raw("\":")
     }
     mutating func number(_ x: Double) {
-        if x.isFinite { bytes.append(contentsOf: Array(x.description.utf8)) } else { raw("null") }
+        if x.isFinite { var s = x.description; s.withUTF8 { bytes.append(contentsOf: $0) } } else { raw("null") }
     }
     mutating func number(_ x: Float) {
-        if x.isFinite { bytes.append(contentsOf: Array(x.description.utf8)) } else { raw("null") }
+        if x.isFinite { var s = x.description; s.withUTF8 { bytes.append(contentsOf: $0) } } else { raw("null") }
     }
-    mutating func number(_ x: Int) { bytes.append(contentsOf: Array(String(x).utf8)) }
+    mutating func number(_ x: Int) { var s = String(x); s.withUTF8 { bytes.append(contentsOf: $0) } }
     mutating func optionalString(_ s: String?) { if let s { string(s) } else { raw("null") } }
     mutating func strings(_ a: [String]) {
         raw("[")

@@ -9,13 +9,15 @@ import Recall
 final class ServingView: @unchecked Sendable {
     let store: Store
     let snapshotID: Int
+    private let models: ModelCache
     private let lock = NSLock()
     private var snapshots: [String: RecallSnapshot] = [:]
-    private var models: [String: RankerModel] = [:]
+    private var chosen: [String: RankerModel?] = [:]
 
-    init(store: Store, snapshotID: Int) {
+    init(store: Store, snapshotID: Int, models: ModelCache = ModelCache()) {
         self.store = store
         self.snapshotID = snapshotID
+        self.models = models
     }
 
     func snapshot(_ table: String) throws -> RecallSnapshot {
@@ -30,20 +32,51 @@ final class ServingView: @unchecked Sendable {
     func model(_ name: String?) throws -> RankerModel? {
         lock.lock(); defer { lock.unlock() }
         let key = name ?? ""
-        if let m = models[key] { return m }
-        let loaded: RankerModel? = try store.read { txn in
-            if let name { return try RankerModel.load(txn, name: name) }
-            let all = try RankerModel.list(txn).map { try RankerModel.load(txn, name: $0) }
-            return all.max { $0.record.createdAt < $1.record.createdAt }
+        if let m = chosen[key] { return m }
+        let m = try store.read { try models.model(name, in: $0) }
+        chosen[key] = m
+        return m
+    }
+}
+
+/// Loaded ranker models shared across store snapshots. A model instance (and
+/// the per-item first-layer parts it has cached) is reused while every stored
+/// model record is unchanged: feature rows are written only by `train`, which
+/// always writes a model record too, so an unchanged set of records means
+/// unchanged feature rows. A commit elsewhere (an import, an upsert) thus does
+/// not make the next request rank against a cold cache.
+final class ModelCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stamp = ""
+    private var loaded: [String: RankerModel] = [:]
+
+    /// `name`, or the most recently trained model when nil, as of `txn`.
+    func model(_ name: String?, in txn: Transaction) throws -> RankerModel? {
+        let records = try RankerModel.list(txn).map { try RankerModel.record(txn, name: $0) }
+        let pick: ModelRecord?
+        if let name {
+            guard let r = records.first(where: { $0.name == name }) else { throw RankerError.unknownModel(name) }
+            pick = r
+        } else {
+            pick = records.max { $0.createdAt < $1.createdAt }
         }
-        if let loaded { models[key] = loaded }
-        return loaded
+        guard let pick else { return nil }
+        let current = records.map { "\($0.name)@\($0.createdAt.timeIntervalSince1970)/\($0.dataFingerprint)" }.joined(separator: ",")
+        lock.lock()
+        if current != stamp { stamp = current; loaded = [:] }
+        if let m = loaded[pick.name] { lock.unlock(); return m }
+        lock.unlock()
+        let m = try RankerModel.load(txn, name: pick.name)
+        lock.lock(); defer { lock.unlock() }
+        if stamp == current { loaded[pick.name] = m }
+        return m
     }
 }
 
 /// Hands out the current `ServingView`, replacing it when a write commits.
 final class ServingState: @unchecked Sendable {
     let store: Store
+    private let models = ModelCache()
     private let lock = NSLock()
     private var current: ServingView?
 
@@ -53,7 +86,7 @@ final class ServingState: @unchecked Sendable {
         let id = try store.read { $0.snapshotID }
         lock.lock(); defer { lock.unlock() }
         if let c = current, c.snapshotID == id { return c }
-        let v = ServingView(store: store, snapshotID: id)
+        let v = ServingView(store: store, snapshotID: id, models: models)
         current = v
         return v
     }
@@ -127,13 +160,16 @@ enum Pipeline {
         let t1 = clock.now
         let recall = try snapshot.search(query.vector, options: SearchOptions(k: max(r.candidates, r.k), excludedRows: r.includeSeen ? [] : query.seenRows, filters: r.filters))
         let t2 = clock.now
-        let ids = recall.hits.map { snapshot.id(ofRow: $0.row) }
+        let ids = snapshot.ids(ofRows: recall.hits.lazy.map(\.row))
         var notes: [String] = []
         if let n = recall.note { notes.append(n) }
         var order = Array(ids.indices)
         var rankScores: [Float]?
         if let model, !ids.isEmpty {
-            let (scores, unknown) = try snapshot.withTransaction { try model.score($0, user: r.user, items: ids) }
+            // the snapshot's transaction is locked for the feature reads only
+            let (scores, unknown) = try model.score(user: r.user, items: ids) { entity, keys in
+                try snapshot.withTransaction { txn in try keys.map { try txn.featureRow(entity, $0) } }
+            }
             if !unknown.isEmpty && unknown.contains(where: { $0.hasPrefix("user ") }) { notes.append("no stored features for user \(r.user): ranked with empty user features") }
             order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
             rankScores = scores
@@ -141,9 +177,10 @@ enum Pipeline {
             notes.append("no ranking model in the store: results are in recall order (train one with `recsys train`)")
         }
         let t3 = clock.now
-        let results = order.prefix(r.k).map { i -> RecommendedItem in
-            let item = snapshot.item(ids[i])
-            return RecommendedItem(id: ids[i], title: item?.title, genres: item?.genres, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
+        let top = Array(order.prefix(r.k))
+        let items = snapshot.items(top.map { ids[$0] })
+        let results = zip(top, items).map { i, item in
+            RecommendedItem(id: ids[i], title: item?.title, genres: item?.genres, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
         }
         return RecommendResponse(user: r.user, from: query.source, model: model?.record.name, recallMethod: recall.method,
                                  candidatesRequested: r.candidates, candidatesRecalled: ids.count, candidatesExamined: recall.candidates,

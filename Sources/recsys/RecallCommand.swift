@@ -224,18 +224,22 @@ struct UserQueryRequest {
             if let history, source != .embedding { return try snapshot.meanVector(of: history) }
             throw CLIError("give a user id, or the query with --vector or --history")
         }
-        let stored = try snapshot.withTransaction { try $0.history(of: user) }
+        // one locked pass over the snapshot's transaction: history, and the
+        // stored embedding when it is asked for or there is one
+        let (stored, embedding) = try snapshot.withTransaction { txn -> ([String], [Float]?) in
+            let stored = try txn.history(of: user)
+            let hasEmbedding = try txn.tableInfo(userTable).map { try txn.table($0.name).row(of: user) != nil } ?? false
+            guard source == .embedding || (source == nil && hasEmbedding) else { return (stored, nil) }
+            return (stored, try txn.userEmbedding(user, userTable: userTable, dimension: snapshot.table.dimension))
+        }
         let items = history ?? stored
-        let hasEmbedding = try snapshot.withTransaction { txn in try txn.tableInfo(userTable).map { try txn.table($0.name).row(of: user) != nil } ?? false }
-        if source == nil && !hasEmbedding && items.isEmpty {
+        if source == nil && embedding == nil && items.isEmpty {
             throw RecallError.noUserVector("unknown user '\(user)': not in table '\(userTable)' and no stored history (give --history or --vector)")
         }
-        let from = source ?? (hasEmbedding ? .embedding : .history)
-        switch from {
-        case .embedding:
-            let v = try snapshot.withTransaction { try $0.userEmbedding(user, userTable: userTable, dimension: snapshot.table.dimension) }
+        switch embedding {
+        case let v?:
             return UserQuery(vector: v, seenRows: snapshot.rows(of: items), missingItems: [], source: "embedding (\(userTable))")
-        case .history:
+        case nil:
             return try snapshot.meanVector(of: items)
         }
     }
@@ -259,10 +263,10 @@ struct RecallJSON: Encodable {
 }
 
 func recallHits(_ snapshot: RecallSnapshot, _ result: SearchResult) -> [RecallHitJSON] {
-    result.hits.map { h in
-        let id = snapshot.id(ofRow: h.row)
-        let item = snapshot.item(id)
-        return RecallHitJSON(id: id, score: h.score, title: item?.title, genres: item.map(\.genres))
+    let ids = snapshot.ids(ofRows: result.hits.lazy.map(\.row))
+    let items = snapshot.items(ids)
+    return result.hits.indices.map { i in
+        RecallHitJSON(id: ids[i], score: result.hits[i].score, title: items[i]?.title, genres: items[i].map(\.genres))
     }
 }
 

@@ -3,6 +3,8 @@ import EmbedStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 
 /// `recsys serve`: the HTTP JSON service.
 struct ServeCommand: ParsableCommand {
@@ -23,6 +25,11 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let s = try store.openExisting()
+        // Run Swift concurrency's jobs on the NIO event loops that do the I/O:
+        // a request is read, handled and answered on one thread, without the
+        // hop to the cooperative pool and back (measured under wrk: fewer
+        // context switches, lower tail latency on a small machine).
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var logger = Logger(label: "recsys")
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("--log-level: unknown level '\(logLevel)'") }
         logger.logLevel = level
