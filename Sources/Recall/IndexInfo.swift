@@ -19,12 +19,28 @@ public struct IndexParameters: Codable, Sendable, Equatable {
     public var probes: Int
     /// Stop once this many candidates were re-scored (0 = no limit).
     public var candidateBudget: Int
+    /// Candidates re-scored per result wanted: of the candidates the probes
+    /// gather, only the `rescore * k` nearest to the query by a 64-bit sign
+    /// sketch (Hamming distance) are read and scored exactly. In a built
+    /// index 0 means every candidate is re-scored; given to a build, 0 means
+    /// "choose automatically".
+    public var rescore: Int
 
-    public init(tables: Int = 0, bits: Int = 0, probes: Int = 0, candidateBudget: Int = 0) {
+    public init(tables: Int = 0, bits: Int = 0, probes: Int = 0, candidateBudget: Int = 0, rescore: Int = 0) {
         self.tables = tables
         self.bits = bits
         self.probes = probes
         self.candidateBudget = candidateBudget
+        self.rescore = rescore
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tables = try c.decode(Int.self, forKey: .tables)
+        bits = try c.decode(Int.self, forKey: .bits)
+        probes = try c.decode(Int.self, forKey: .probes)
+        candidateBudget = try c.decode(Int.self, forKey: .candidateBudget)
+        rescore = try c.decodeIfPresent(Int.self, forKey: .rescore) ?? 0
     }
 }
 
@@ -64,7 +80,7 @@ public struct IndexInfo: Codable, Sendable {
     public var format: Int?
 
     /// The layout this build writes and reads.
-    public static let currentFormat = 2
+    public static let currentFormat = 3
 }
 
 /// Keys of an index's parts in the store's index area.
@@ -75,6 +91,8 @@ struct IndexKeys {
     var planes: String { prefix + "planes" }
     var invNorms: String { prefix + "norms" }
     var delta: String { prefix + "delta" }
+    var sketchPlanes: String { prefix + "sketch.planes" }
+    var sketches: String { prefix + "sketch.rows" }
     func offsets(_ l: Int) -> String { prefix + "t\(l).offsets" }
     func rows(_ l: Int) -> String { prefix + "t\(l).rows" }
 }

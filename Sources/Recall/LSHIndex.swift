@@ -7,6 +7,15 @@ public enum LSHIndex {
     /// (above the 0.9 promised, to leave a margin for unseen queries).
     public static let targetRecall = 0.93
     static let maxAutoTables = 16
+    /// Costs in the tuning's unit, one multiply-add of re-scoring (a 64-d
+    /// candidate costs d + 8), as measured on a 2-core VM with `recall eval`
+    /// (a re-score ~13 ns, a gathered candidate ~15 ns, its sketch ~4 ns, a
+    /// probed bucket ~80 ns): one bucket probed (its offsets and first
+    /// entries are cache misses), one candidate gathered (entry, seen bit),
+    /// its sketch compared.
+    static let probeCost = 450.0
+    static let gatherCost = 80.0
+    static let sketchCost = 20.0
 
     /// Bits per table for `n` rows: buckets of about 8-16 vectors.
     public static func defaultBits(rows n: Int) -> Int {
@@ -20,8 +29,8 @@ public enum LSHIndex {
     @discardableResult
     public static func build(store: Store, table name: String, parameters given: IndexParameters = IndexParameters(), metric: Metric = .cosine, seed: UInt64 = 0x5EED, log: ((String) -> Void)? = nil) throws -> IndexInfo {
         let start = Date()
-        if given.tables < 0 || given.bits < 0 || given.probes < 0 || given.bits > 24 || given.tables > 64 {
-            throw RecallError.invalidParameter("--tables must be 1...64, --bits 1...24, --probes positive")
+        if given.tables < 0 || given.bits < 0 || given.probes < 0 || given.rescore < 0 || given.bits > 24 || given.tables > 64 {
+            throw RecallError.invalidParameter("--tables must be 1...64, --bits 1...24, --probes and --rescore positive")
         }
         return try store.write { txn in
             let table = try txn.table(name)
@@ -43,21 +52,34 @@ public enum LSHIndex {
                 let norm = VectorMath.norm(acc.row(r), d)
                 invNorms[r] = norm > 0 ? 1 / norm : 0
             }
-            // codes of every row in every table
+            // codes of every row in every table, and its 64-bit sketch
             log?("hashing \(n) vectors into \(L) tables of \(K) bits")
             var codes = [UInt32](repeating: 0, count: L * n)
-            planes.withUnsafeBufferPointer { pb in
-                let hash = SimHash(tables: L, bits: K, dimension: d, planes: pb.baseAddress!)
-                var proj = [Float](repeating: 0, count: L * K)
-                proj.withUnsafeMutableBufferPointer { p in
-                    codes.withUnsafeMutableBufferPointer { c in
-                        for r in 0..<n {
-                            hash.project(acc.row(r), into: p.baseAddress!, tables: L)
-                            for l in 0..<L { c[l * n + r] = hash.code(p.baseAddress!, table: l) }
+            let sketchPlanes = SimHash.sketchPlanes(dimension: d, seed: seed)
+            try sketchPlanes.withUnsafeBytes { try txn.putBlob(.index, keys.sketchPlanes, $0) }
+            // at least 4 KiB, so that LMDB stores it page-aligned
+            let sketchBytes = max(n * 8, 4096)
+            try txn.putBlob(.index, keys.sketches, count: sketchBytes) { raw in
+                raw.initializeMemory(as: UInt8.self, repeating: 0)
+                let sketches = raw.baseAddress!.assumingMemoryBound(to: UInt64.self)
+                planes.withUnsafeBufferPointer { pb in
+                sketchPlanes.withUnsafeBufferPointer { sb in
+                    let hash = SimHash(tables: L, bits: K, dimension: d, planes: pb.baseAddress!)
+                    let sketcher = SimHash(tables: 1, bits: 64, dimension: d, planes: sb.baseAddress!)
+                    var proj = [Float](repeating: 0, count: max(L * K, 64))
+                    proj.withUnsafeMutableBufferPointer { p in
+                        codes.withUnsafeMutableBufferPointer { c in
+                            for r in 0..<n {
+                                hash.project(acc.row(r), into: p.baseAddress!, tables: L)
+                                for l in 0..<L { c[l * n + r] = hash.code(p.baseAddress!, table: l) }
+                                sketcher.project(acc.row(r), into: p.baseAddress!, tables: 1)
+                                sketches[r] = sketcher.sketch(p.baseAddress!)
+                            }
                         }
                     }
-                }
+                }}
             }
+            bytes += sketchBytes + sketchPlanes.count * 4
             // bucket lists (counting sort by code), deleted rows left out
             let buckets = 1 << K
             for l in 0..<L {
@@ -79,7 +101,7 @@ public enum LSHIndex {
                 bytes += (buckets + 1) * 4 + live * 8
             }
             var info = IndexInfo(table: name, tableVersion: table.info.version, generation: table.info.current.generation,
-                                 dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, given.probes), candidateBudget: given.candidateBudget),
+                                 dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, given.probes), candidateBudget: given.candidateBudget, rescore: given.rescore),
                                  metric: metric, seed: seed, recallAtBuild: nil, candidatesAtBuild: nil, sampleQueries: 0,
                                  buildSeconds: 0, bytes: bytes, deltaRows: 0, createdAt: Date(), format: IndexInfo.currentFormat)
             try info.save(txn)
@@ -94,40 +116,48 @@ public enum LSHIndex {
                 let res = (try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, exact: true, excludedRows: [r]))) ?? SearchResult(hits: [], candidates: 0, probes: 0, method: "", note: nil)
                 return Set(res.hits.map(\.row))
             }
-            func measure(tables: Int, probes: Int) -> (recall: Double, candidates: Double) {
-                var found = 0, total = 0, cands = 0
+            func measure(tables: Int, probes: Int, rescore: Int) -> (recall: Double, candidates: Double, gathered: Double) {
+                var found = 0, total = 0, cands = 0, gathered = 0
                 for (i, r) in sample.enumerated() {
                     let q = snapshot.vector(ofRow: r)
-                    guard let res = try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, tables: tables, probes: probes, candidateBudget: given.candidateBudget, excludedRows: [r])) else { continue }
+                    guard let res = try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, tables: tables, probes: probes, candidateBudget: given.candidateBudget, rescore: rescore, excludedRows: [r])) else { continue }
                     found += res.hits.filter { truth[i].contains($0.row) }.count
                     total += truth[i].count
                     cands += res.candidates
+                    gathered += res.gathered
                 }
-                return (total == 0 ? 1 : Double(found) / Double(total), Double(cands) / Double(max(1, sample.count)))
+                let q = Double(max(1, sample.count))
+                return (total == 0 ? 1 : Double(found) / Double(total), Double(cands) / q, Double(gathered) / q)
             }
-            var chosen = (tables: L, probes: max(1, given.probes))
-            if given.tables == 0 || given.probes == 0 {
-                var best: (cost: Double, tables: Int, probes: Int, recall: Double, candidates: Double)?
+            var chosen = (tables: L, probes: max(1, given.probes), rescore: given.rescore)
+            if given.tables == 0 || given.probes == 0 || given.rescore == 0 {
+                var best: (cost: Double, tables: Int, probes: Int, rescore: Int)?
                 let tableChoices = given.tables > 0 ? [given.tables] : Array(1...L)
                 let probeChoices = given.probes > 0 ? [given.probes] : [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
+                // re-scored per result wanted: 0 = all gathered candidates
+                let rescoreChoices = given.rescore > 0 ? [given.rescore] : [0, 16, 8]
                 for t in tableChoices {
-                    for p in probeChoices {
-                        let m = measure(tables: t, probes: p)
-                        // cost in multiply-adds: hashing, re-scoring, probing
-                        let cost = Double(t * K * d) + m.candidates * Double(d + 8) + Double(t * p * 24)
-                        if m.recall >= targetRecall {
-                            if best == nil || cost < best!.cost { best = (cost, t, p, m.recall, m.candidates) }
-                            break
+                    for f in rescoreChoices {
+                        for p in probeChoices {
+                            let m = measure(tables: t, probes: p, rescore: f)
+                            // cost in multiply-adds: hashing (and sketching), gathering
+                            // (bucket entry, seen bit, sketch), re-scoring, probing
+                            let cost = Double(t * K * d) + (f > 0 ? Double(64 * d) + m.gathered * (gatherCost + sketchCost) : m.gathered * gatherCost)
+                                + m.candidates * Double(d + 8) + Double(t * p) * probeCost
+                            if m.recall >= targetRecall {
+                                if best == nil || cost < best!.cost { best = (cost, t, p, f) }
+                                break
+                            }
                         }
                     }
                 }
                 if let best {
-                    chosen = (best.tables, best.probes)
+                    chosen = (best.tables, best.probes, best.rescore)
                 } else {
-                    chosen = (tableChoices.last!, probeChoices.last!)
+                    chosen = (tableChoices.last!, probeChoices.last!, 0)
                 }
             }
-            let final = measure(tables: chosen.tables, probes: chosen.probes)
+            let final = measure(tables: chosen.tables, probes: chosen.probes, rescore: chosen.rescore)
             info.recallAtBuild = final.recall
             info.candidatesAtBuild = final.candidates
             // keep only the tables in use
@@ -143,6 +173,7 @@ public enum LSHIndex {
             }
             info.parameters.tables = chosen.tables
             info.parameters.probes = chosen.probes
+            info.parameters.rescore = chosen.rescore
             info.bytes = bytes
             info.buildSeconds = Date().timeIntervalSince(start)
             try info.save(txn)

@@ -9,6 +9,9 @@ final class LSHIndexView {
     let offsets: [UnsafePointer<UInt32>]
     /// Per table, bucket entries as (row, inverse norm bits) pairs.
     let entries: [UnsafePointer<UInt32>]
+    /// 64 planes and per-row sign sketches of the rows the bucket lists cover.
+    let sketcher: SimHash
+    let sketches: UnsafePointer<UInt64>
     /// Rows whose bucket-list entries are stale (changed or deleted since the build).
     let overridden: [UInt64]?
     /// (table << 32 | code) -> rows from the delta.
@@ -29,6 +32,12 @@ final class LSHIndexView {
             throw RecallError.noIndex(table.name)
         }
         hash = SimHash(tables: L, bits: K, dimension: D, planes: planes.baseAddress!.assumingMemoryBound(to: Float.self))
+        guard let sp = try txn.blob(.index, keys.sketchPlanes), sp.count == 64 * D * 4,
+              let sk = try txn.blob(.index, keys.sketches), sk.count >= 8 * info.rows else {
+            throw RecallError.noIndex(table.name)
+        }
+        sketcher = SimHash(tables: 1, bits: 64, dimension: D, planes: sp.baseAddress!.assumingMemoryBound(to: Float.self))
+        sketches = sk.baseAddress!.assumingMemoryBound(to: UInt64.self)
         var offs: [UnsafePointer<UInt32>] = [], lists: [UnsafePointer<UInt32>] = []
         for l in 0..<L {
             guard let o = try txn.blob(.index, keys.offsets(l)), o.count == ((1 << K) + 1) * 4,

@@ -10,10 +10,14 @@ public struct RecallEvaluation: Sendable, Codable {
     /// Tables and probes used.
     public var tables: Int
     public var probes: Int
+    /// Candidates re-scored per result (0: all).
+    public var rescore: Int
     /// Mean fraction of the exact top-k found.
     public var recall: Double
     /// Mean candidates re-scored per query.
     public var candidates: Double
+    /// Mean candidates gathered per query (before the sketch filter).
+    public var gathered: Double
     /// Latency percentiles in microseconds.
     public var p50Micros: Double
     public var p99Micros: Double
@@ -33,7 +37,7 @@ public struct RecallEvaluation: Sendable, Codable {
         }
         var latencies: [Double] = []
         latencies.reserveCapacity(queries.count)
-        var found = 0, total = 0, cands = 0
+        var found = 0, total = 0, cands = 0, gathered = 0
         var method = "lsh"
         let clock = ContinuousClock()
         let all = clock.now
@@ -46,6 +50,7 @@ public struct RecallEvaluation: Sendable, Codable {
             found += r.hits.filter { want.contains($0.row) }.count
             total += want.count
             cands += r.candidates
+            gathered += r.gathered
             method = r.method
         }
         let elapsed = clock.now - all
@@ -56,8 +61,10 @@ public struct RecallEvaluation: Sendable, Codable {
         return RecallEvaluation(queries: queries.count, k: k,
                                 tables: options.tables > 0 ? options.tables : (p?.tables ?? 0),
                                 probes: options.probes > 0 ? options.probes : (p?.probes ?? 0),
+                                rescore: options.rescore ?? (p?.rescore ?? 0),
                                 recall: total == 0 ? 1 : Double(found) / Double(total),
                                 candidates: Double(cands) / Double(max(1, queries.count)),
+                                gathered: Double(gathered) / Double(max(1, queries.count)),
                                 p50Micros: pct(0.5), p99Micros: pct(0.99),
                                 queriesPerSecond: Double(queries.count) / max(seconds, 1e-9), method: method)
     }

@@ -14,18 +14,22 @@ public struct SearchOptions: Sendable {
     public var tables: Int
     public var probes: Int
     public var candidateBudget: Int
+    /// Candidates re-scored per result wanted (nearest by sketch first; 0 =
+    /// all; nil = the index's).
+    public var rescore: Int?
     /// Rows never returned (the user's history).
     public var excludedRows: Set<Int>
     /// Only rows whose items match every `column=value` pair.
     public var filters: [ItemFilter]
 
-    public init(k: Int = 10, metric: Metric? = nil, exact: Bool = false, tables: Int = 0, probes: Int = 0, candidateBudget: Int = 0, excludedRows: Set<Int> = [], filters: [ItemFilter] = []) {
+    public init(k: Int = 10, metric: Metric? = nil, exact: Bool = false, tables: Int = 0, probes: Int = 0, candidateBudget: Int = 0, rescore: Int? = nil, excludedRows: Set<Int> = [], filters: [ItemFilter] = []) {
         self.k = k
         self.metric = metric
         self.exact = exact
         self.tables = tables
         self.probes = probes
         self.candidateBudget = candidateBudget
+        self.rescore = rescore
         self.excludedRows = excludedRows
         self.filters = filters
     }
@@ -55,6 +59,9 @@ public struct SearchResult: Sendable {
     public var hits: [(row: Int, score: Float)]
     /// Candidates re-scored.
     public var candidates: Int
+    /// Candidates the probes gathered (before the sketch filter); equals
+    /// `candidates` for exact search.
+    public var gathered: Int = 0
     /// Buckets probed (0 for exact search).
     public var probes: Int
     /// "lsh" or "exact".
@@ -243,24 +250,25 @@ public final class RecallSnapshot: @unchecked Sendable {
     }
 
     func exactSearch(options: SearchOptions, metric: Metric, allowed: [UInt64]?, _ s: SearchScratch) -> SearchResult {
-        s.heap.reset(k: options.k)
+        var heap = s.heap
+        s.heap = TopK(k: 1)
+        defer { s.heap = heap }
+        heap.reset(k: options.k)
         let d = rows.dimension
         var candidates = 0
-        s.query.withUnsafeBufferPointer { qb in
-            let q = qb.baseAddress!
-            for row in 0..<rows.slots where admissible(row, options, allowed) {
-                let x = rows.row(row)
-                var score = VectorMath.dot(q, x, d)
-                if metric == .cosine {
-                    let n = VectorMath.dot(x, x, d)
-                    if n == 0 { continue }
-                    score /= n.squareRoot()
-                }
-                candidates += 1
-                if score > s.heap.threshold { s.heap.insert(score: score, row: row) }
+        let q = UnsafePointer(s.query)
+        for row in 0..<rows.slots where admissible(row, options, allowed) {
+            let x = rows.row(row)
+            var score = VectorMath.dot(q, x, d)
+            if metric == .cosine {
+                let n = VectorMath.dot(x, x, d)
+                if n == 0 { continue }
+                score /= n.squareRoot()
             }
+            candidates += 1
+            if score > heap.threshold { heap.insert(score: score, row: row) }
         }
-        return SearchResult(hits: s.heap.sorted(), candidates: candidates, probes: 0, method: "exact", note: nil)
+        return SearchResult(hits: heap.sorted(), candidates: candidates, gathered: candidates, probes: 0, method: "exact", note: nil)
     }
 
     func lshSearch(_ index: LSHIndexView, options: SearchOptions, metric: Metric, allowed: [UInt64]?, _ s: SearchScratch) -> SearchResult {
@@ -271,106 +279,158 @@ public final class RecallSnapshot: @unchecked Sendable {
         let budget = options.candidateBudget > 0 ? options.candidateBudget : p.candidateBudget
         let totalProbes = L * max(1, probesPerTable)
         let d = rows.dimension
+        let cosine = metric == .cosine
+        // re-score only the `limit` candidates nearest by sketch (0: all)
+        let perResult = options.rescore ?? p.rescore
+        let limit = perResult > 0 ? perResult * options.k : 0
         s.prepare(slots: rows.slots)
         // Work on locals: class-property access in the loop pays exclusivity checks.
-        var heap = s.heap, probeHeap = s.probeHeap, touched = s.touched
-        var candidateRows = s.candidateRows, candidateNorms = s.candidateNorms
-        s.heap = TopK(k: 1); s.probeHeap = ProbeHeap(); s.touched = []; s.candidateRows = []; s.candidateNorms = []
-        defer {
-            s.heap = heap; s.probeHeap = probeHeap; s.touched = touched
-            s.candidateRows = candidateRows; s.candidateNorms = candidateNorms
-        }
+        var heap = s.heap, probeHeap = s.probeHeap
+        s.heap = TopK(k: 1); s.probeHeap = ProbeHeap()
+        defer { s.heap = heap; s.probeHeap = probeHeap }
         heap.reset(k: options.k)
-        var probes = 0
-        let cosine = metric == .cosine
-        s.query.withUnsafeBufferPointer { qb in
-        s.projections.withUnsafeMutableBufferPointer { proj in
-        s.order.withUnsafeMutableBufferPointer { order in
-        s.visited.withUnsafeMutableBufferPointer { visited in
-            let q = qb.baseAddress!
-            index.hash.project(q, into: proj.baseAddress!, tables: L)
-            // per table: bit positions by |margin|, then the base bucket
-            probeHeap.reset()
-            for l in 0..<L {
-                let pl = proj.baseAddress! + l * K
-                let ol = order.baseAddress! + l * K
-                for j in 0..<K { ol[j] = Int32(j) }
-                for j in 1..<max(1, K) {
-                    let v = ol[j]
-                    let m = abs(pl[Int(v)])
-                    var i = j - 1
-                    while i >= 0 && abs(pl[Int(ol[i])]) > m { ol[i + 1] = ol[i]; i -= 1 }
-                    ol[i + 1] = v
-                }
-                probeHeap.push(0, table: l, mask: 0)
+        probeHeap.reset()
+        let q = UnsafePointer(s.query)
+        let proj = s.projectionBuffer, order = s.orderBuffer, visited = s.visitedBuffer
+        let probeCodes = s.probeCodeBuffer(count: totalProbes)
+
+        var querySketch: UInt64 = 0
+        if limit > 0 {
+            index.sketcher.project(q, into: proj, tables: 1)
+            querySketch = index.sketcher.sketch(proj)
+        }
+        index.hash.project(q, into: proj, tables: L)
+        // per table: bit positions by |margin|, then the base bucket
+        for l in 0..<L {
+            let pl = proj + l * K, ol = order + l * K
+            for j in 0..<K { ol[j] = Int32(j) }
+            for j in 1..<max(1, K) {
+                let v = ol[j]
+                let m = abs(pl[Int(v)])
+                var i = j - 1
+                while i >= 0 && abs(pl[Int(ol[i])]) > m { ol[i + 1] = ol[i]; i -= 1 }
+                ol[i + 1] = v
             }
-            // 1. gather candidates from buckets in global probe order
-            while probes < totalProbes && !probeHeap.isEmpty && (budget == 0 || candidateRows.count < budget) {
-                let (score, l, mask) = probeHeap.pop()
-                let pl = proj.baseAddress! + l * K
-                let ol = order.baseAddress! + l * K
-                let high = mask == 0 ? -1 : 31 - Int(mask.leadingZeroBitCount)
-                if high + 1 < K {
-                    let next = abs(pl[Int(ol[high + 1])])
-                    let n2 = next * next
-                    probeHeap.push(score + n2, table: l, mask: mask | (1 << UInt32(high + 1)))
-                    if high >= 0 {
-                        let cur = abs(pl[Int(ol[high])])
-                        probeHeap.push(score - cur * cur + n2, table: l, mask: (mask & ~(1 << UInt32(high))) | (1 << UInt32(high + 1)))
-                    }
+            probeHeap.push(0, table: l, mask: 0)
+        }
+        // 1. the probe sequence, best first across all tables: table << 32 | code
+        var probeCount = 0
+        while probeCount < totalProbes && !probeHeap.isEmpty {
+            let (score, l, mask) = probeHeap.pop()
+            let pl = proj + l * K, ol = order + l * K
+            let high = mask == 0 ? -1 : 31 - Int(mask.leadingZeroBitCount)
+            if high + 1 < K {
+                let next = abs(pl[Int(ol[high + 1])])
+                let n2 = next * next
+                probeHeap.push(score + n2, table: l, mask: mask | (1 << UInt32(high + 1)))
+                if high >= 0 {
+                    let cur = abs(pl[Int(ol[high])])
+                    probeHeap.push(score - cur * cur + n2, table: l, mask: (mask & ~(1 << UInt32(high))) | (1 << UInt32(high + 1)))
                 }
-                var code = index.hash.code(proj.baseAddress!, table: l)
-                var m = mask
-                while m != 0 {
-                    code ^= 1 << UInt32(ol[m.trailingZeroBitCount])
-                    m &= m - 1
-                }
-                probes += 1
-                let lo = Int(index.offsets[l][Int(code)]), hi = Int(index.offsets[l][Int(code) + 1])
-                let entries = index.entries[l]
-                for i in lo..<hi {
-                    let row = Int(entries[2 * i])
-                    // a row changed since the build is found through the delta only
-                    if index.isOverridden(row) { continue }
+            }
+            var code = index.hash.code(proj, table: l)
+            var m = mask
+            while m != 0 {
+                code ^= 1 << UInt32(ol[m.trailingZeroBitCount])
+                m &= m - 1
+            }
+            probeCodes[probeCount] = UInt64(l) << 32 | UInt64(code)
+            probeCount += 1
+        }
+        // 2. bucket ranges of every probe, then their first entries, prefetched
+        // before any is read: the cache misses overlap instead of queueing
+        let bounds = s.boundsBuffer(count: 2 * probeCount)
+        var upperBound = 0
+        for b in 0..<probeCount {
+            recsys_prefetch(UnsafeRawPointer(index.offsets[Int(probeCodes[b] >> 32)] + Int(probeCodes[b] & 0xFFFF_FFFF)))
+        }
+        let hasDelta = !index.deltaBuckets.isEmpty
+        for b in 0..<probeCount {
+            let l = Int(probeCodes[b] >> 32), code = Int(probeCodes[b] & 0xFFFF_FFFF)
+            let lo = index.offsets[l][code], hi = index.offsets[l][code + 1]
+            bounds[2 * b] = lo
+            bounds[2 * b + 1] = hi
+            upperBound += Int(hi - lo)
+            if hi > lo { recsys_prefetch(UnsafeRawPointer(index.entries[l] + 2 * Int(lo))) }
+            if hasDelta { upperBound += index.deltaBuckets[probeCodes[b]]?.count ?? 0 }
+        }
+        // 3. gather each row once, admissible rows only, into buffers sized for the worst case
+        let buffers = s.candidateBuffers(capacity: upperBound)
+        let cRows = buffers.rows, cNorms = buffers.norms, touched = buffers.touched
+        var count = 0, touchedCount = 0, probes = 0
+        let overridden = index.overridden
+        for b in 0..<probeCount {
+            if budget > 0 && count >= budget { break }
+            probes += 1
+            let entries = index.entries[Int(probeCodes[b] >> 32)]
+            for i in Int(bounds[2 * b])..<Int(bounds[2 * b + 1]) {
+                let row = Int(entries[2 * i])
+                let bit: UInt64 = 1 << UInt64(row & 63)
+                // a row changed since the build is found through the delta only
+                if let overridden, overridden[row >> 6] & bit != 0 { continue }
+                if visited[row >> 6] & bit != 0 { continue }
+                visited[row >> 6] |= bit
+                touched[touchedCount] = Int32(row); touchedCount += 1
+                if !admissible(row, options, allowed) { continue }
+                cRows[count] = Int32(row)
+                cNorms[count] = Float(bitPattern: entries[2 * i + 1])
+                count += 1
+            }
+            if hasDelta, let extra = index.deltaBuckets[probeCodes[b]] {
+                for r in extra {
+                    let row = Int(r)
                     let bit: UInt64 = 1 << UInt64(row & 63)
-                    if visited[row >> 6] & bit != 0 { continue }
+                    if row >= rows.slots || visited[row >> 6] & bit != 0 { continue }
                     visited[row >> 6] |= bit
-                    touched.append(Int32(row))
+                    touched[touchedCount] = r; touchedCount += 1
                     if !admissible(row, options, allowed) { continue }
-                    candidateRows.append(Int32(row))
-                    candidateNorms.append(Float(bitPattern: entries[2 * i + 1]))
-                }
-                if !index.deltaBuckets.isEmpty, let extra = index.deltaBuckets[UInt64(l) << 32 | UInt64(code)] {
-                    for r in extra {
-                        let row = Int(r)
-                        let bit: UInt64 = 1 << UInt64(row & 63)
-                        if row >= rows.slots || visited[row >> 6] & bit != 0 { continue }
-                        visited[row >> 6] |= bit
-                        touched.append(r)
-                        if !admissible(row, options, allowed) { continue }
-                        candidateRows.append(r)
-                        candidateNorms.append(index.deltaInvNorms[r] ?? 0)
-                    }
+                    cRows[count] = r
+                    cNorms[count] = index.deltaInvNorms[r] ?? 0
+                    count += 1
                 }
             }
-            for r in touched { visited[Int(r) >> 6] = 0 }
-            // 2. score them in one tight pass
-            candidateRows.withUnsafeBufferPointer { cr in
-                candidateNorms.withUnsafeBufferPointer { cn in
-                    let ahead = 8
-                    let bytesPerRow = d * 4
-                    for i in 0..<min(ahead, cr.count) { prefetchRow(rows.row(Int(cr[i])), bytesPerRow) }
-                    for i in 0..<cr.count {
-                        if i + ahead < cr.count { prefetchRow(rows.row(Int(cr[i + ahead])), bytesPerRow) }
-                        let row = Int(cr[i])
-                        var sc = VectorMath.dot(q, rows.row(row), d)
-                        if cosine { sc *= cn[i] }
-                        if sc > heap.threshold { heap.insert(score: sc, row: row) }
-                    }
-                }
+        }
+        for i in 0..<touchedCount { visited[Int(touched[i]) >> 6] = 0 }
+        let gathered = count
+        // 4. keep the `limit` nearest by sketch (sketches prefetched ahead)
+        if limit > 0 && count > limit {
+            let sketchedRows = index.info.rows
+            let distances = buffers.distances
+            let histogram = s.histogram
+            histogram.initialize(repeating: 0, count: 65)
+            let ahead = 16
+            for i in 0..<count {
+                if i + ahead < count, Int(cRows[i + ahead]) < sketchedRows { recsys_prefetch(UnsafeRawPointer(index.sketches + Int(cRows[i + ahead]))) }
+                let row = Int(cRows[i])
+                // rows changed since the build have no sketch: always kept
+                let changed = row >= sketchedRows || (overridden.map { $0[row >> 6] & (1 << UInt64(row & 63)) != 0 } ?? false)
+                let h = changed ? 0 : (index.sketches[row] ^ querySketch).nonzeroBitCount
+                distances[i] = UInt8(h)
+                histogram[h] += 1
             }
-        }}}}
-        return SearchResult(hits: heap.sorted(), candidates: candidateRows.count, probes: probes, method: "lsh", note: nil)
+            // the smallest distance that keeps `limit`, then everything within it
+            var cutoff = 0, kept = histogram[0]
+            while kept < limit && cutoff < 64 { cutoff += 1; kept += histogram[cutoff] }
+            var w = 0
+            for i in 0..<count where Int(distances[i]) <= cutoff {
+                cRows[w] = cRows[i]
+                cNorms[w] = cNorms[i]
+                w += 1
+            }
+            count = w
+        }
+        // 5. score them in one tight pass, rows prefetched ahead
+        let ahead = 8
+        let bytesPerRow = d * 4
+        for i in 0..<min(ahead, count) { prefetchRow(rows.row(Int(cRows[i])), bytesPerRow) }
+        for i in 0..<count {
+            if i + ahead < count { prefetchRow(rows.row(Int(cRows[i + ahead])), bytesPerRow) }
+            let row = Int(cRows[i])
+            var sc = VectorMath.dot(q, rows.row(row), d)
+            if cosine { sc *= cNorms[i] }
+            if sc > heap.threshold { heap.insert(score: sc, row: row) }
+        }
+        return SearchResult(hits: heap.sorted(), candidates: count, gathered: gathered, probes: probes, method: "lsh", note: nil)
     }
 
     @inline(__always)

@@ -1,36 +1,96 @@
 /// Per-query working memory, allocated once per thread and reused: no
-/// allocation on the query path.
+/// allocation on the query path. The hot loops work on raw pointers into
+/// buffers this object owns (no bounds or uniqueness checks per candidate).
 final class SearchScratch {
-    /// One bit per row: seen by the current query. Cleared after each query
-    /// through `touched`, so the cost is per candidate, not per row.
-    var visited: [UInt64]
-    var touched: [Int32] = []
-    var candidateRows: [Int32] = []
-    var candidateNorms: [Float] = []
-    var query: [Float]
-    var projections: [Float]
+    /// The normalised query.
+    let query: UnsafeMutablePointer<Float>
+    /// Projections of the query on every hyperplane (and the 64 sketch planes).
+    let projectionBuffer: UnsafeMutablePointer<Float>
     /// Per table: bit positions sorted by |projection|, ascending.
-    var order: [Int32]
+    let orderBuffer: UnsafeMutablePointer<Int32>
+    /// One bit per row: seen by the current query. Cleared after each query
+    /// through the touched rows, so the cost is per candidate, not per row.
+    private(set) var visitedBuffer: UnsafeMutablePointer<UInt64>
+    private var visitedWords: Int
+    private var probeCodes: UnsafeMutablePointer<UInt64>
+    private var probeCapacity = 0
+    private var bounds: UnsafeMutablePointer<UInt32>
+    private var boundsCapacity = 0
+    private var buffers: CandidateBuffers
+    private var candidateCapacity = 0
+    /// Candidates per sketch distance 0...64.
+    let histogram: UnsafeMutablePointer<Int>
     var heap: TopK
     var probeHeap = ProbeHeap()
 
+    /// Candidate rows, their inverse norms and sketch distances, and every
+    /// row the query touched.
+    struct CandidateBuffers {
+        var rows: UnsafeMutablePointer<Int32>
+        var norms: UnsafeMutablePointer<Float>
+        var distances: UnsafeMutablePointer<UInt8>
+        var touched: UnsafeMutablePointer<Int32>
+    }
+
     init(slots: Int, dimension: Int, maxPlanes: Int) {
-        visited = [UInt64](repeating: 0, count: slots / 64 + 1)
-        touched.reserveCapacity(4096)
-        candidateRows.reserveCapacity(4096)
-        candidateNorms.reserveCapacity(4096)
-        query = [Float](repeating: 0, count: dimension)
-        projections = [Float](repeating: 0, count: max(1, maxPlanes))
-        order = [Int32](repeating: 0, count: max(1, maxPlanes))
+        query = .allocate(capacity: max(1, dimension))
+        projectionBuffer = .allocate(capacity: max(64, maxPlanes))
+        orderBuffer = .allocate(capacity: max(1, maxPlanes))
+        visitedWords = slots / 64 + 1
+        visitedBuffer = .allocate(capacity: visitedWords)
+        visitedBuffer.initialize(repeating: 0, count: visitedWords)
+        probeCodes = .allocate(capacity: 1)
+        bounds = .allocate(capacity: 1)
+        buffers = CandidateBuffers(rows: .allocate(capacity: 1), norms: .allocate(capacity: 1), distances: .allocate(capacity: 1), touched: .allocate(capacity: 1))
+        histogram = .allocate(capacity: 65)
         heap = TopK(k: 10)
     }
 
-    /// Readies the buffers for a query over `slots` rows.
+    deinit {
+        query.deallocate(); projectionBuffer.deallocate(); orderBuffer.deallocate(); visitedBuffer.deallocate()
+        probeCodes.deallocate(); bounds.deallocate(); histogram.deallocate()
+        buffers.rows.deallocate(); buffers.norms.deallocate(); buffers.distances.deallocate(); buffers.touched.deallocate()
+    }
+
+    /// Readies the seen-bits for a query over `slots` rows.
     func prepare(slots: Int) {
-        if visited.count < slots / 64 + 1 { visited = [UInt64](repeating: 0, count: slots / 64 + 1) }
-        touched.removeAll(keepingCapacity: true)
-        candidateRows.removeAll(keepingCapacity: true)
-        candidateNorms.removeAll(keepingCapacity: true)
+        if visitedWords < slots / 64 + 1 {
+            visitedBuffer.deallocate()
+            visitedWords = slots / 64 + 1
+            visitedBuffer = .allocate(capacity: visitedWords)
+            visitedBuffer.initialize(repeating: 0, count: visitedWords)
+        }
+    }
+
+    /// Room for `count` probe codes.
+    func probeCodeBuffer(count: Int) -> UnsafeMutablePointer<UInt64> {
+        if count > probeCapacity {
+            probeCodes.deallocate()
+            probeCapacity = max(count, 2 * probeCapacity)
+            probeCodes = .allocate(capacity: probeCapacity)
+        }
+        return probeCodes
+    }
+
+    /// Room for `count` bucket bounds.
+    func boundsBuffer(count: Int) -> UnsafeMutablePointer<UInt32> {
+        if count > boundsCapacity {
+            bounds.deallocate()
+            boundsCapacity = max(count, 2 * boundsCapacity)
+            bounds = .allocate(capacity: boundsCapacity)
+        }
+        return bounds
+    }
+
+    /// Candidate buffers for at most `capacity` rows (grown, never shrunk).
+    func candidateBuffers(capacity: Int) -> CandidateBuffers {
+        if capacity > candidateCapacity {
+            buffers.rows.deallocate(); buffers.norms.deallocate(); buffers.distances.deallocate(); buffers.touched.deallocate()
+            candidateCapacity = max(capacity, 2 * candidateCapacity, 1024)
+            buffers = CandidateBuffers(rows: .allocate(capacity: candidateCapacity), norms: .allocate(capacity: candidateCapacity),
+                                       distances: .allocate(capacity: candidateCapacity), touched: .allocate(capacity: candidateCapacity))
+        }
+        return buffers
     }
 }
 

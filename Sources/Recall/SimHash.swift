@@ -25,6 +25,19 @@ struct SimHash {
         return c
     }
 
+    /// The 64-bit sign sketch from the first 64 projections (`bits` must be 64).
+    @inline(__always)
+    func sketch(_ projections: UnsafePointer<Float>) -> UInt64 {
+        var c: UInt64 = 0
+        for j in 0..<64 where projections[j] > 0 { c |= 1 << UInt64(j) }
+        return c
+    }
+
+    /// Planes of the per-row sketches: independent of the tables' planes.
+    static func sketchPlanes(dimension: Int, seed: UInt64) -> [Float] {
+        planes(count: 64 * dimension, seed: seed ^ 0x5CE7_C400_0000_0001)
+    }
+
     /// Gaussian hyperplanes from a seed (Box-Muller over SplitMix64).
     static func planes(count: Int, seed: UInt64) -> [Float] {
         var rng = SplitMix64(seed: seed)

@@ -23,6 +23,7 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "Bits per table K (default: from the table size).") var bits: Int = 0
         @Option(help: "Buckets probed per table (default: automatic).") var probes: Int = 0
         @Option(help: "Stop after re-scoring this many candidates (default: no limit).") var budget: Int = 0
+        @Option(help: "Re-score this many candidates per result wanted, the nearest by a 64-bit sketch (default: automatic).") var rescore: Int = 0
         @Option(help: "cosine or dot.") var metric: Metric = .cosine
         @Option(help: "Seed of the random hyperplanes.") var seed: UInt64 = 0x5EED
         @OptionGroup var store: StoreOptions
@@ -31,7 +32,7 @@ struct IndexCommand: ParsableCommand {
         func run() throws {
             let s = try store.openExisting()
             let verbose = isatty(2) == 1
-            let info = try LSHIndex.build(store: s, table: table, parameters: IndexParameters(tables: tables, bits: bits, probes: probes, candidateBudget: budget), metric: metric, seed: seed) { message in
+            let info = try LSHIndex.build(store: s, table: table, parameters: IndexParameters(tables: tables, bits: bits, probes: probes, candidateBudget: budget, rescore: rescore), metric: metric, seed: seed) { message in
                 if verbose { writeStderr(message + "\n") }
             }
             printIndexInfo(info, output)
@@ -80,6 +81,7 @@ func printIndexInfo(_ info: IndexInfo, _ output: OutputOptions, stale: String? =
     add("tables x bits", "\(info.parameters.tables) x \(info.parameters.bits)")
     add("probes per table", "\(info.parameters.probes)")
     add("candidate budget", info.parameters.candidateBudget == 0 ? "none" : "\(info.parameters.candidateBudget)")
+    add("re-scored per result", info.parameters.rescore == 0 ? "all candidates" : "\(info.parameters.rescore) (nearest by sketch)")
     add("recall@10 at build", info.recallAtBuild.map { String(format: "%.3f on %d sample queries", $0, info.sampleQueries) } ?? "-")
     add("candidates per query", info.candidatesAtBuild.map { String(format: "%.0f", $0) } ?? "-")
     add("rows changed since build", "\(info.deltaRows)")

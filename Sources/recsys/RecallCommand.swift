@@ -11,11 +11,13 @@ struct SearchFlags: ParsableArguments {
     @Option(name: .customLong("where"), help: "Only items whose COLUMN equals VALUE (genre=Comedy matches one of the genres); repeatable.") var filters: [String] = []
     @Flag(help: "Scan every vector instead of using the index.") var exact = false
     @Option(help: "Override the index's probes per table.") var probes: Int = 0
+    @Option(help: "Override the index's candidates re-scored per result (nearest by sketch first; 0: all).") var rescore: Int?
     @Option(help: "cosine or dot (default: the index's, else cosine).") var metric: Metric?
 
     func options(excluding rows: Set<Int> = []) throws -> SearchOptions {
         guard k > 0 else { throw CLIError("-k must be positive") }
-        return SearchOptions(k: k, metric: metric, exact: exact, probes: probes, excludedRows: rows, filters: try filters.map(ItemFilter.init(parsing:)))
+        if let rescore, rescore < 0 { throw CLIError("--rescore must be 0 (all) or positive") }
+        return SearchOptions(k: k, metric: metric, exact: exact, probes: probes, rescore: rescore, excludedRows: rows, filters: try filters.map(ItemFilter.init(parsing:)))
     }
 }
 
@@ -97,6 +99,7 @@ struct RecallCommand: ParsableCommand {
         @Option(name: .short, help: "k of recall@k.") var k: Int = 10
         @Option(help: "Probes per table to evaluate, comma-separated (a sweep).") var probes: String?
         @Option(help: "Tables to use, comma-separated (a sweep, at most the index's).") var tables: String?
+        @Option(help: "Candidates re-scored per result, comma-separated (a sweep; 0: all; default: the index's).") var rescore: String?
         @Flag(help: "Copy the vectors into huge-page memory first, as `recsys serve` does.") var resident = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
@@ -135,29 +138,37 @@ struct RecallCommand: ParsableCommand {
                 guard let v = Int(p), v >= 0 else { throw CLIError("--tables: '\(p)' is not a number") }
                 return v
             }
+            let rescoreList: [Int?] = try rescore.map { list in
+                try list.split(separator: ",").map { p -> Int? in
+                    guard let v = Int(p), v >= 0 else { throw CLIError("--rescore: '\(p)' is not a number") }
+                    return v
+                }
+            } ?? [nil]
             // one ground truth for the whole sweep
             if truth == nil {
                 truth = try queryVectors.enumerated().map { i, q in
                     try snapshot.search(q, options: SearchOptions(k: k, exact: true, excludedRows: excluded[i])).hits.map(\.row)
                 }
             }
-            var rowsOut = ResultTable(columns: ["method", "tables", "probes", "recall@\(k)", "candidates", "p50_us", "p99_us", "qps"])
+            var rowsOut = ResultTable(columns: ["method", "tables", "probes", "rescore", "recall@\(k)", "gathered", "candidates", "p50_us", "p99_us", "qps"])
             var evaluations: [RecallEvaluation] = []
             let exactOnly = snapshot.indexInfo == nil || snapshot.staleNote != nil
             for t in tableList {
+                for f in exactOnly ? [nil] : rescoreList {
                 for p in exactOnly ? [0] : probeList {
                     // queries with their own exclusions: run one at a time
                     var evals: [RecallEvaluation] = []
                     if excluded.allSatisfy(\.isEmpty) {
-                        evals.append(try RecallEvaluation.run(snapshot, queries: queryVectors, truth: truth, options: SearchOptions(k: k, tables: t, probes: p)))
+                        evals.append(try RecallEvaluation.run(snapshot, queries: queryVectors, truth: truth, options: SearchOptions(k: k, tables: t, probes: p, rescore: f)))
                     } else {
                         for (i, q) in queryVectors.enumerated() {
-                            evals.append(try RecallEvaluation.run(snapshot, queries: [q], truth: [truth![i]], options: SearchOptions(k: k, tables: t, probes: p, excludedRows: excluded[i])))
+                            evals.append(try RecallEvaluation.run(snapshot, queries: [q], truth: [truth![i]], options: SearchOptions(k: k, tables: t, probes: p, rescore: f, excludedRows: excluded[i])))
                         }
                     }
                     let e = merge(evals)
                     evaluations.append(e)
-                    rowsOut.rows.append([.text(e.method), .int(e.tables), .int(e.probes), .float(e.recall), .float(e.candidates), .float(e.p50Micros), .float(e.p99Micros), .float(e.queriesPerSecond)])
+                    rowsOut.rows.append([.text(e.method), .int(e.tables), .int(e.probes), .int(e.rescore), .float(e.recall), .float(e.gathered), .float(e.candidates), .float(e.p50Micros), .float(e.p99Micros), .float(e.queriesPerSecond)])
+                }
                 }
             }
             if output.json { printJSON(evaluations) } else { rowsOut.print(output) }
@@ -170,6 +181,7 @@ struct RecallCommand: ParsableCommand {
             m.queries = evals.count
             m.recall = evals.map(\.recall).reduce(0, +) / n
             m.candidates = evals.map(\.candidates).reduce(0, +) / n
+            m.gathered = evals.map(\.gathered).reduce(0, +) / n
             let lat = evals.map(\.p50Micros).sorted()
             m.p50Micros = lat[lat.count / 2]
             m.p99Micros = lat[min(lat.count - 1, Int(Double(lat.count) * 0.99))]
