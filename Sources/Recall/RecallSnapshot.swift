@@ -257,6 +257,11 @@ public final class RecallSnapshot: @unchecked Sendable {
         let d = rows.dimension
         var candidates = 0
         let q = UnsafePointer(s.query)
+        // k a large share of the table: keep every score and sort once
+        // instead of sifting most rows through the heap
+        let keepAll = options.k * 4 >= rows.slots
+        var all: [UInt64] = []
+        if keepAll { all.reserveCapacity(rows.slots) }
         for row in 0..<rows.slots where admissible(row, options, allowed) {
             let x = rows.row(row)
             var score = VectorMath.dot(q, x, d)
@@ -266,7 +271,16 @@ public final class RecallSnapshot: @unchecked Sendable {
                 score /= n.squareRoot()
             }
             candidates += 1
-            if score > heap.threshold { heap.insert(score: score, row: row) }
+            if keepAll {
+                all.append(TopK.descendingKey(score, row))
+            } else if score > heap.threshold {
+                heap.insert(score: score, row: row)
+            }
+        }
+        if keepAll {
+            all.sort()
+            let hits = all.prefix(options.k).map { (row: Int(UInt32(truncatingIfNeeded: $0)), score: TopK.score(ofKey: $0)) }
+            return SearchResult(hits: hits, candidates: candidates, gathered: candidates, probes: 0, method: "exact", note: nil)
         }
         return SearchResult(hits: heap.sorted(), candidates: candidates, gathered: candidates, probes: 0, method: "exact", note: nil)
     }

@@ -6,7 +6,7 @@ import EmbedStore
 struct JSONWriter {
     var bytes: [UInt8] = []
 
-    init() { bytes.reserveCapacity(8192) }
+    init(capacity: Int = 8192) { bytes.reserveCapacity(capacity) }
 
     mutating func raw(_ s: StaticString) {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -45,12 +45,12 @@ struct JSONWriter {
         raw("]")
     }
 
-    /// The fields every result item carries: genres, id, title around its scores.
-    mutating func item(id: String, title: String?, genres: [String]?, scores: (inout JSONWriter) -> Void) {
-        if let genres { key("genres"); strings(genres) }
-        key("id"); string(id)
+    /// The fields every result item carries: genres, id, title (rendered
+    /// once per snapshot) around its scores.
+    mutating func item(_ fields: ItemFields, scores: (inout JSONWriter) -> Void) {
+        bytes.append(contentsOf: fields.head)
         scores(&self)
-        if let title { key("title"); string(title) }
+        bytes.append(contentsOf: fields.tail)
     }
 
     mutating func object(_ d: [String: String]) {
@@ -79,7 +79,7 @@ extension RecallJSON: JSONWritable {
         w.key("probes"); w.number(probes)
         w.key("query"); w.object(query)
         w.key("results")
-        w.objects(results) { w, r in w.item(id: r.id, title: r.title, genres: r.genres) { w in w.key("score"); w.number(r.score) } }
+        w.objects(results) { w, r in w.item(r.fields) { w in w.key("score"); w.number(r.score) } }
         w.key("timings"); w.numbers(timings)
         w.raw("}")
     }
@@ -97,7 +97,7 @@ extension RecommendResponse: JSONWritable {
         w.key("recall_method"); w.string(recallMethod)
         w.key("results")
         w.objects(results) { w, r in
-            w.item(id: r.id, title: r.title, genres: r.genres) { w in
+            w.item(r.fields) { w in
                 if let s = r.rankScore { w.key("rank_score"); w.number(s) }
                 w.key("recall_score"); w.number(r.recallScore)
             }

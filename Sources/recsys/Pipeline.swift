@@ -12,6 +12,7 @@ final class ServingView: @unchecked Sendable {
     private let models: ModelCache
     private let lock = NSLock()
     private var snapshots: [String: RecallSnapshot] = [:]
+    private var fieldCaches: [String: ItemFieldCache] = [:]
     private var chosen: [String: RankerModel?] = [:]
 
     init(store: Store, snapshotID: Int, models: ModelCache = ModelCache()) {
@@ -26,6 +27,15 @@ final class ServingView: @unchecked Sendable {
         let s = try RecallSnapshot(store: store, table: table)
         snapshots[table] = s
         return s
+    }
+
+    /// Item fields of `table`'s rows as of this snapshot, rendered once.
+    func itemFields(_ table: String) -> ItemFieldCache {
+        lock.lock(); defer { lock.unlock() }
+        if let c = fieldCaches[table] { return c }
+        let c = ItemFieldCache()
+        fieldCaches[table] = c
+        return c
     }
 
     /// `name`, or the most recently trained model when nil; nil when the store has none.
@@ -107,14 +117,24 @@ struct RecommendRequest {
 }
 
 struct RecommendedItem: Encodable {
-    let id: String
-    let title: String?
-    let genres: [String]?
+    let fields: ItemFields
     let recallScore: Float
     let rankScore: Float?
+    var id: String { fields.id }
+    var title: String? { fields.title }
+    var genres: [String]? { fields.genres }
 
     enum CodingKeys: String, CodingKey {
         case id, title, genres, recallScore = "recall_score", rankScore = "rank_score"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encodeIfPresent(title, forKey: .title)
+        try c.encodeIfPresent(genres, forKey: .genres)
+        try c.encode(recallScore, forKey: .recallScore)
+        try c.encodeIfPresent(rankScore, forKey: .rankScore)
     }
 }
 
@@ -171,16 +191,16 @@ enum Pipeline {
                 try snapshot.withTransaction { txn in try keys.map { try txn.featureRow(entity, $0) } }
             }
             if !unknown.isEmpty && unknown.contains(where: { $0.hasPrefix("user ") }) { notes.append("no stored features for user \(r.user): ranked with empty user features") }
-            order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            order = TopK.descendingOrder(scores)
             rankScores = scores
         } else if model == nil {
             notes.append("no ranking model in the store: results are in recall order (train one with `recsys train`)")
         }
         let t3 = clock.now
         let top = Array(order.prefix(r.k))
-        let items = snapshot.items(top.map { ids[$0] })
-        let results = zip(top, items).map { i, item in
-            RecommendedItem(id: ids[i], title: item?.title, genres: item?.genres, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
+        let fields = view.itemFields(r.table).fields(snapshot, rows: top.map { recall.hits[$0].row })
+        let results = zip(top, fields).map { i, f in
+            RecommendedItem(fields: f, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
         }
         return RecommendResponse(user: r.user, from: query.source, model: model?.record.name, recallMethod: recall.method,
                                  candidatesRequested: r.candidates, candidatesRecalled: ids.count, candidatesExamined: recall.candidates,

@@ -258,10 +258,21 @@ struct UserQueryRequest {
 }
 
 struct RecallHitJSON: Encodable {
-    let id: String
+    let fields: ItemFields
     let score: Float
-    let title: String?
-    let genres: [String]?
+    var id: String { fields.id }
+    var title: String? { fields.title }
+    var genres: [String]? { fields.genres }
+
+    enum CodingKeys: String, CodingKey { case id, score, title, genres }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(score, forKey: .score)
+        try c.encodeIfPresent(title, forKey: .title)
+        try c.encodeIfPresent(genres, forKey: .genres)
+    }
 }
 
 struct RecallJSON: Encodable {
@@ -274,19 +285,14 @@ struct RecallJSON: Encodable {
     let results: [RecallHitJSON]
 }
 
-func recallHits(_ snapshot: RecallSnapshot, _ result: SearchResult) -> [RecallHitJSON] {
-    let ids = snapshot.ids(ofRows: result.hits.lazy.map(\.row))
-    let items = snapshot.items(ids)
-    return result.hits.indices.map { i in
-        RecallHitJSON(id: ids[i], score: result.hits[i].score, title: items[i]?.title, genres: items[i].map(\.genres))
-    }
-}
-
 extension RecallJSON {
-    /// The one JSON shape of a recall answer, for the command line and the service.
-    init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double]) {
+    /// The one JSON shape of a recall answer, for the command line and the
+    /// service (which passes its per-snapshot cache of item fields).
+    init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], cache: ItemFieldCache? = nil) {
+        let rows = result.hits.map(\.row)
+        let fields = cache?.fields(snapshot, rows: rows) ?? ItemFields.lookup(snapshot, rows: rows)
         self.init(query: query, method: result.method, candidates: result.candidates, probes: result.probes, note: result.note,
-                  timings: timings, results: recallHits(snapshot, result))
+                  timings: timings, results: zip(fields, result.hits).map { RecallHitJSON(fields: $0, score: $1.score) })
     }
 }
 

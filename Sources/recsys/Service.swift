@@ -48,7 +48,7 @@ enum Service {
                 let clock = ContinuousClock(), t0 = clock.now
                 let query = try UserQueryRequest(user: id, source: source, userTable: q.get("user_table") ?? "user", history: nil, vector: nil).resolve(snapshot)
                 let result = try snapshot.search(query.vector, options: SearchOptions(k: k, excludedRows: query.seenRows, filters: filters))
-                return json(RecallJSON(snapshot, result, query: ["table": table, "user": id, "from": query.source, "k": "\(k)"], timings: ["search_ms": ms(clock.now - t0)]))
+                return json(RecallJSON(snapshot, result, query: ["table": table, "user": id, "from": query.source, "k": "\(k)"], timings: ["search_ms": ms(clock.now - t0)], cache: view.itemFields(table)))
             }
         }
         router.get("/v1/recall/item/{id}") { request, context in
@@ -57,11 +57,12 @@ enum Service {
                 let id = try context.parameters.require("id")
                 let table = q.get("table") ?? "item2vec"
                 let k = try intParameter(q.get("k"), "k", default: 10)
-                let snapshot = try state.view().snapshot(table)
+                let view = try state.view()
+                let snapshot = try view.snapshot(table)
                 guard let row = snapshot.row(of: id) else { throw StoreError.unknownID(table: table, id: id) }
                 let clock = ContinuousClock(), t0 = clock.now
                 let result = try snapshot.search(snapshot.vector(ofRow: row), options: SearchOptions(k: k, excludedRows: [row]))
-                return json(RecallJSON(snapshot, result, query: ["table": table, "item": id, "k": "\(k)"], timings: ["search_ms": ms(clock.now - t0)]))
+                return json(RecallJSON(snapshot, result, query: ["table": table, "item": id, "k": "\(k)"], timings: ["search_ms": ms(clock.now - t0)], cache: view.itemFields(table)))
             }
         }
         router.post("/v1/rank") { request, _ in
