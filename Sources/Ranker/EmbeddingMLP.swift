@@ -192,7 +192,7 @@ public final class EmbeddingMLP: @unchecked Sendable {
 
     /// Probabilities of one user against many items from their first-layer
     /// parts: h1 = relu(user + item + b1), then the rest of the MLP.
-    func predict(userPart: [Float], itemParts: [[Float]]) -> [Float] {
+    func predict(userPart: [Float], itemParts: [UnsafePointer<Float>]) -> [Float] {
         recsys_flush_denormals()
         var out = [Float](repeating: 0, count: itemParts.count)
         let batch = 1024
@@ -205,10 +205,9 @@ public final class EmbeddingMLP: @unchecked Sendable {
             layers[0].bias.withUnsafeBufferPointer { b in
                 userPart.withUnsafeBufferPointer { u in
                     for r in 0..<n {
-                        itemParts[start + r].withUnsafeBufferPointer { it in
-                            let dst = h1 + r * h
-                            for j in 0..<h { let v = u[j] + it[j] + b[j]; dst[j] = v > 0 ? v : 0 }
-                        }
+                        let it = itemParts[start + r]
+                        let dst = h1 + r * h
+                        for j in 0..<h { let v = u[j] + it[j] + b[j]; dst[j] = v > 0 ? v : 0 }
                     }
                 }
             }

@@ -88,6 +88,7 @@ public final class RankerModel: @unchecked Sendable {
     init(model: EmbeddingMLP, record: ModelRecord) {
         self.model = model
         self.record = record
+        itemParts = ItemPartCache(width: model.layers[0].outputs)
     }
 
     /// Loads model `name` from the store.
@@ -156,9 +157,8 @@ public final class RankerModel: @unchecked Sendable {
         for (i, r) in latestItem { try txn.putFeatureRow(.item, i, values(r, itemColumns)) }
     }
 
-    private let cacheLock = NSLock()
-    /// Per item: whether it has stored features, and its first-layer part.
-    private var itemCache: [String: (known: Bool, part: [Float])] = [:]
+    /// Per item: its first-layer part, and whether it has stored features.
+    private let itemParts: ItemPartCache
 
     /// A feature row encoded for this model: categorical indices and raw
     /// numerics, for the columns one entity owns.
@@ -198,35 +198,28 @@ public final class RankerModel: @unchecked Sendable {
         let userRow = encode(try features(.user, [user])[0], entity: .user, id: user)
         if !userRow.known { unknown.append("user \(user)") }
         let userPart = model.firstLayerPart(userRow, entity: .user)
-        var parts: [[Float]] = []
-        parts.reserveCapacity(items.count)
-        var missing: [Int] = []
-        cacheLock.lock()
-        for (i, item) in items.enumerated() {
-            if let c = itemCache[item] {
-                parts.append(c.part)
-                if !c.known { unknown.append("item \(item)") }
-            } else {
-                parts.append([])
-                missing.append(i)
-            }
-        }
-        cacheLock.unlock()
+        var parts = [UnsafePointer<Float>?](repeating: nil, count: items.count)
+        let missing = itemParts.lookup(items, into: &parts, unknown: &unknown)
+        // parts computed for this request live here until it is scored
+        let width = itemParts.width
+        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: max(1, missing.count * width))
+        defer { fresh.deallocate() }
         if !missing.isEmpty {
-            let rows = try features(.item, missing.map { items[$0] })
-            var computed: [(String, (known: Bool, part: [Float]))] = []
-            computed.reserveCapacity(missing.count)
-            for (i, raw) in zip(missing, rows) {
+            let ids = missing.map { items[$0] }
+            let rows = try features(.item, ids)
+            var known: [Bool] = []
+            known.reserveCapacity(missing.count)
+            for (j, (i, raw)) in zip(missing, rows).enumerated() {
                 let row = encode(raw, entity: .item, id: items[i])
-                parts[i] = model.firstLayerPart(row, entity: .item)
+                let part = model.firstLayerPart(row, entity: .item)
+                (fresh + j * width).update(from: part, count: width)
+                parts[i] = UnsafePointer(fresh + j * width)
                 if !row.known { unknown.append("item \(items[i])") }
-                computed.append((items[i], (row.known, parts[i])))
+                known.append(row.known)
             }
-            cacheLock.lock()
-            for (id, entry) in computed { itemCache[id] = entry }
-            cacheLock.unlock()
+            itemParts.insert(ids, parts: fresh, known: known)
         }
-        return (model.predict(userPart: userPart, itemParts: parts), unknown)
+        return (model.predict(userPart: userPart, itemParts: parts.map { $0! }), unknown)
     }
 }
 

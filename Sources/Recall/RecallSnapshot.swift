@@ -373,10 +373,24 @@ public final class RecallSnapshot: @unchecked Sendable {
         let cRows = buffers.rows, cNorms = buffers.norms, touched = buffers.touched
         var count = 0, touchedCount = 0, probes = 0
         let overridden = index.overridden
+        // without filters, exclusions, deletions or changes every new row is a candidate
+        let everyRowAdmissible = allowed == nil && options.excludedRows.isEmpty && !rows.hasDeletions && overridden == nil
         for b in 0..<probeCount {
             if budget > 0 && count >= budget { break }
             probes += 1
             let entries = index.entries[Int(probeCodes[b] >> 32)]
+            if everyRowAdmissible {
+                for i in Int(bounds[2 * b])..<Int(bounds[2 * b + 1]) {
+                    let row = Int(entries[2 * i])
+                    let bit: UInt64 = 1 << UInt64(row & 63)
+                    if visited[row >> 6] & bit != 0 { continue }
+                    visited[row >> 6] |= bit
+                    cRows[count] = Int32(row)
+                    cNorms[count] = Float(bitPattern: entries[2 * i + 1])
+                    count += 1
+                }
+                continue
+            }
             for i in Int(bounds[2 * b])..<Int(bounds[2 * b + 1]) {
                 let row = Int(entries[2 * i])
                 let bit: UInt64 = 1 << UInt64(row & 63)
@@ -404,7 +418,9 @@ public final class RecallSnapshot: @unchecked Sendable {
                 }
             }
         }
+        // clear the seen bits: every touched row (on the fast path, the candidates)
         for i in 0..<touchedCount { visited[Int(touched[i]) >> 6] = 0 }
+        if everyRowAdmissible { for i in 0..<count { visited[Int(cRows[i]) >> 6] = 0 } }
         let gathered = count
         // 4. keep the `limit` nearest by sketch (sketches prefetched ahead)
         if limit > 0 && count > limit {

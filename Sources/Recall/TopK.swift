@@ -82,10 +82,18 @@ public struct TopK {
         return Float(bitPattern: ascending & 0x8000_0000 != 0 ? ascending & 0x7FFF_FFFF : ~ascending)
     }
 
-    /// Indices of `scores`, best first (ties by index, ascending).
-    public static func descendingOrder(_ scores: [Float]) -> [Int] {
+    /// Indices of the `limit` best `scores` (all without a limit), best
+    /// first (ties by index, ascending).
+    public static func descendingOrder(_ scores: [Float], limit: Int? = nil) -> [Int] {
+        let k = min(limit ?? scores.count, scores.count)
+        if k < scores.count / 4 {
+            // select with a small heap, then sort only what is kept
+            var heap = TopK(k: max(1, k))
+            for (i, s) in scores.enumerated() where s > heap.threshold { heap.insert(score: s, row: i) }
+            return heap.sorted().prefix(k).map(\.row)
+        }
         var keys = scores.indices.map { descendingKey(scores[$0], $0) }
         keys.sort()
-        return keys.map { Int(UInt32(truncatingIfNeeded: $0)) }
+        return keys.prefix(k).map { Int(UInt32(truncatingIfNeeded: $0)) }
     }
 }

@@ -191,7 +191,7 @@ enum Pipeline {
                 try snapshot.withTransaction { txn in try keys.map { try txn.featureRow(entity, $0) } }
             }
             if !unknown.isEmpty && unknown.contains(where: { $0.hasPrefix("user ") }) { notes.append("no stored features for user \(r.user): ranked with empty user features") }
-            order = TopK.descendingOrder(scores)
+            order = TopK.descendingOrder(scores, limit: r.k)
             rankScores = scores
         } else if model == nil {
             notes.append("no ranking model in the store: results are in recall order (train one with `recsys train`)")

@@ -67,6 +67,8 @@ final class RecallTests: XCTestCase {
     func testDescendingKeysOrderScoresAndRoundTrip() {
         let scores: [Float] = [0.5, -1, 0.5, 3, -0.25, 0, .infinity, -.infinity]
         XCTAssertEqual(TopK.descendingOrder(scores), [6, 3, 0, 2, 5, 4, 1, 7])
+        XCTAssertEqual(TopK.descendingOrder(scores, limit: 3), [6, 3, 0])
+        XCTAssertEqual(TopK.descendingOrder(scores, limit: 1), [6])
         for (i, v) in scores.enumerated() { XCTAssertEqual(TopK.score(ofKey: TopK.descendingKey(v, i)), v) }
         var heap = TopK(k: 3)
         for (i, v) in [Float(0.5), -1, 0.75, 3, -0.25].enumerated() { heap.insert(score: v, row: i) }

@@ -48,7 +48,7 @@ def ours(name, base_path, query_path, gt_path, n):
     points = []
     L = info["parameters"]["tables"]
     sweep = run([RECSYS, "recall", "eval", "--table", "base", "--queries", query_path, "--groundtruth", gt_path, "--store", store,
-                 "--json", "--resident", "--probes", "1,2,3,4,6,8,12,16,24", "--rescore", "8,16", "--tables", ",".join(str(t) for t in sorted({max(1, L // 2), L}))])
+                 "--json", "--resident", "--probes", "1,2,3,4,6,8,12,16,24", "--rescore", "0,8,16", "--tables", ",".join(str(t) for t in sorted({max(1, L // 2), L}))])
     for e in json.loads(sweep):
         points.append({"recall": e["recall"], "qps": e["queriesPerSecond"], "params": f"L={e['tables']} K={info['parameters']['bits']} probes={e['probes']} rescore={e['rescore']}", "candidates": e["candidates"], "gathered": e["gathered"]})
     return {"name": "recsys SimHash (multi-probe)", "build_s": build, "index_bytes": info["bytes"], "auto": info["parameters"],
