@@ -208,8 +208,12 @@ public final class RecallSnapshot: @unchecked Sendable {
         let metric = options.metric ?? index?.info.metric ?? .cosine
         prepareQuery(query, metric: metric, scratch)
         // k over a quarter of the table: the probes would reach most rows and
-        // the exact completion would run anyway, so scan at once.
-        let scanIsCheaper = options.k * 4 >= rows.slots
+        // the exact completion would run anyway, so scan at once. A table of
+        // at most 16,384 floats (64 KiB: 881 x 10 for SparrowRecSys) scans in
+        // about the time the index takes to hash the query, so it is scanned
+        // too, unless the caller tunes the index (tables, probes, rescore).
+        let tuned = options.tables > 0 || options.probes > 0 || options.rescore != nil || options.candidateBudget > 0
+        let scanIsCheaper = options.k * 4 >= rows.slots || (!tuned && rows.slots * rows.dimension <= 16_384)
         if !options.exact, !scanIsCheaper, let index {
             var result = lshSearch(index, options: options, metric: metric, allowed: allowed, scratch)
             let wanted = min(options.k, availableCount(options, allowed))

@@ -12,10 +12,8 @@ final class SearchScratch {
     /// through the touched rows, so the cost is per candidate, not per row.
     private(set) var visitedBuffer: UnsafeMutablePointer<UInt64>
     private var visitedWords: Int
-    private var probeCodes: UnsafeMutablePointer<UInt64>
-    private var probeCapacity = 0
-    private var bounds: UnsafeMutablePointer<UInt32>
-    private var boundsCapacity = 0
+    private let probeCodes = ScratchBuffer<UInt64>()
+    private let bounds = ScratchBuffer<UInt32>()
     private var buffers: CandidateBuffers
     private var candidateCapacity = 0
     /// Candidates per sketch distance 0...64.
@@ -39,8 +37,6 @@ final class SearchScratch {
         visitedWords = slots / 64 + 1
         visitedBuffer = .allocate(capacity: visitedWords)
         visitedBuffer.initialize(repeating: 0, count: visitedWords)
-        probeCodes = .allocate(capacity: 1)
-        bounds = .allocate(capacity: 1)
         buffers = CandidateBuffers(rows: .allocate(capacity: 1), norms: .allocate(capacity: 1), distances: .allocate(capacity: 1), touched: .allocate(capacity: 1))
         histogram = .allocate(capacity: 65)
         heap = TopK(k: 10)
@@ -48,7 +44,7 @@ final class SearchScratch {
 
     deinit {
         query.deallocate(); projectionBuffer.deallocate(); orderBuffer.deallocate(); visitedBuffer.deallocate()
-        probeCodes.deallocate(); bounds.deallocate(); histogram.deallocate()
+        histogram.deallocate()
         buffers.rows.deallocate(); buffers.norms.deallocate(); buffers.distances.deallocate(); buffers.touched.deallocate()
     }
 
@@ -63,24 +59,10 @@ final class SearchScratch {
     }
 
     /// Room for `count` probe codes.
-    func probeCodeBuffer(count: Int) -> UnsafeMutablePointer<UInt64> {
-        if count > probeCapacity {
-            probeCodes.deallocate()
-            probeCapacity = max(count, 2 * probeCapacity)
-            probeCodes = .allocate(capacity: probeCapacity)
-        }
-        return probeCodes
-    }
+    func probeCodeBuffer(count: Int) -> UnsafeMutablePointer<UInt64> { probeCodes.room(for: count) }
 
     /// Room for `count` bucket bounds.
-    func boundsBuffer(count: Int) -> UnsafeMutablePointer<UInt32> {
-        if count > boundsCapacity {
-            bounds.deallocate()
-            boundsCapacity = max(count, 2 * boundsCapacity)
-            bounds = .allocate(capacity: boundsCapacity)
-        }
-        return bounds
-    }
+    func boundsBuffer(count: Int) -> UnsafeMutablePointer<UInt32> { bounds.room(for: count) }
 
     /// Candidate buffers for at most `capacity` rows (grown, never shrunk).
     func candidateBuffers(capacity: Int) -> CandidateBuffers {
@@ -91,6 +73,24 @@ final class SearchScratch {
                                        distances: .allocate(capacity: candidateCapacity), touched: .allocate(capacity: candidateCapacity))
         }
         return buffers
+    }
+}
+
+/// A reusable buffer that grows (never shrinks) to the room asked for;
+/// its contents do not survive growth.
+final class ScratchBuffer<Element> {
+    private var base: UnsafeMutablePointer<Element> = .allocate(capacity: 1)
+    private var capacity = 1
+
+    deinit { base.deallocate() }
+
+    func room(for count: Int) -> UnsafeMutablePointer<Element> {
+        if count > capacity {
+            base.deallocate()
+            capacity = max(count, 2 * capacity)
+            base = .allocate(capacity: capacity)
+        }
+        return base
     }
 }
 

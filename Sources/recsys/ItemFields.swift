@@ -26,6 +26,14 @@ final class ItemFields: @unchecked Sendable {
         tail = w.bytes
     }
 
+    /// Encodes id, title and genres (title and genres when present) under
+    /// the given keys, for the command line's Encodable results.
+    func encode<Key: CodingKey>(into c: inout KeyedEncodingContainer<Key>, id idKey: Key, title titleKey: Key, genres genresKey: Key) throws {
+        try c.encode(id, forKey: idKey)
+        try c.encodeIfPresent(title, forKey: titleKey)
+        try c.encodeIfPresent(genres, forKey: genresKey)
+    }
+
     /// The fields of the items at `rows`, read through the snapshot.
     static func lookup(_ snapshot: RecallSnapshot, rows: [Int]) -> [ItemFields] {
         let ids = snapshot.ids(ofRows: rows)

@@ -130,9 +130,7 @@ struct RecommendedItem: Encodable {
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encodeIfPresent(title, forKey: .title)
-        try c.encodeIfPresent(genres, forKey: .genres)
+        try fields.encode(into: &c, id: .id, title: .title, genres: .genres)
         try c.encode(recallScore, forKey: .recallScore)
         try c.encodeIfPresent(rankScore, forKey: .rankScore)
     }

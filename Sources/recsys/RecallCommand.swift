@@ -268,10 +268,8 @@ struct RecallHitJSON: Encodable {
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
+        try fields.encode(into: &c, id: .id, title: .title, genres: .genres)
         try c.encode(score, forKey: .score)
-        try c.encodeIfPresent(title, forKey: .title)
-        try c.encodeIfPresent(genres, forKey: .genres)
     }
 }
 
@@ -310,6 +308,7 @@ func printRecall(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [Str
     }
     t.print(output)
     if !output.tsv {
-        writeStderr(String(format: "%@: %d candidates, %d probes, %.2f ms\n", result.method, result.candidates, result.probes, timings["search_ms"] ?? 0))
+        let why = result.method == "exact" && snapshot.indexInfo != nil && snapshot.staleNote == nil ? " (a scan is cheaper than the index here)" : ""
+        writeStderr(String(format: "%@: %d candidates, %d probes, %.2f ms%@\n", result.method, result.candidates, result.probes, timings["search_ms"] ?? 0, why))
     }
 }
