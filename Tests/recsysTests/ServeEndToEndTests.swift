@@ -52,7 +52,9 @@ final class ServeEndToEndTests: XCTestCase {
         XCTAssertEqual(get(base + "/v1/recall/user/10292?k=5").0, 200)
         let before = get(base + "/v1/recall/item/1?k=3")
         XCTAssertEqual(before.0, 200)
-        XCTAssertTrue(before.1.contains("\"method\":\"lsh\""), before.1)
+        // 881 x 10 floats: scanned (cheaper than the index), which is current
+        XCTAssertTrue(before.1.contains("\"method\":\"exact\""), before.1)
+        XCTAssertFalse(before.1.contains("\"note\""), before.1)
         XCTAssertEqual(get(base + "/v1/recommend/user/10292?k=5").0, 200)
         XCTAssertEqual(get(base + "/v1/recall/item/nope").0, 404)
         XCTAssertTrue(get(base + "/metrics").1.contains("recsys_table_version{table=\"item2vec\"} 1"))
@@ -63,6 +65,7 @@ final class ServeEndToEndTests: XCTestCase {
         XCTAssertEqual(after.0, 200)
         XCTAssertTrue(after.1.contains("\"id\":\"7\""), after.1)
         XCTAssertTrue(after.1.contains("\"method\":\"exact\""), "the old index must not serve the new version: \(after.1)")
+        XCTAssertTrue(after.1.contains("built from version 1"), "the stale index must be reported: \(after.1)")
         XCTAssertTrue(get(base + "/metrics").1.contains("recsys_table_version{table=\"item2vec\"} 2"))
 
         kill(p.processIdentifier, SIGTERM)
