@@ -79,8 +79,10 @@ public struct IndexInfo: Codable, Sendable {
     /// Layout of the stored parts; an index in another layout is treated as stale.
     public var format: Int?
 
-    /// The layout this build writes and reads.
-    public static let currentFormat = 3
+    /// The layout this build writes and reads. 4: projections summed in
+    /// blocks of 8 planes (a near-zero margin may round to the other sign
+    /// than under layout 3's per-plane sums, so older bucket lists are not reused).
+    public static let currentFormat = 4
 }
 
 /// Keys of an index's parts in the store's index area.

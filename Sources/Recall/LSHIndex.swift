@@ -8,14 +8,17 @@ public enum LSHIndex {
     public static let targetRecall = 0.93
     static let maxAutoTables = 16
     /// Costs in the tuning's unit, one multiply-add of re-scoring (a 64-d
-    /// candidate costs d + 8), as measured on a 2-core VM with `recall eval`
-    /// (a re-score ~13 ns, a gathered candidate ~15 ns, its sketch ~4 ns, a
-    /// probed bucket ~80 ns): one bucket probed (its offsets and first
-    /// entries are cache misses), one candidate gathered (entry, seen bit),
-    /// its sketch compared.
-    static let probeCost = 450.0
-    static let gatherCost = 80.0
-    static let sketchCost = 20.0
+    /// candidate costs d + 8, ~33 ns: its row is a cache miss), as measured
+    /// per phase on a 2-core VM with `recall eval` at n = 100,000: hashing
+    /// ~0.07 ns per plane and dimension (vectorised, in cache), ordering a
+    /// table's bits by margin ~50 ns, a probed bucket ~50 ns (its place in
+    /// the probe sequence, its offsets and entries are cache misses), a
+    /// gathered candidate ~4.5 ns (entry, seen bit), its sketch ~5 ns.
+    static let hashCost = 0.16
+    static let tableCost = 110.0
+    static let probeCost = 110.0
+    static let gatherCost = 10.0
+    static let sketchCost = 11.0
 
     /// Bits per table for `n` rows: buckets of about 8-16 vectors.
     public static func defaultBits(rows n: Int) -> Int {
@@ -142,8 +145,9 @@ public enum LSHIndex {
                             let m = measure(tables: t, probes: p, rescore: f)
                             // cost in multiply-adds: hashing (and sketching), gathering
                             // (bucket entry, seen bit, sketch), re-scoring, probing
-                            let cost = Double(t * K * d) + (f > 0 ? Double(64 * d) + m.gathered * (gatherCost + sketchCost) : m.gathered * gatherCost)
-                                + m.candidates * Double(d + 8) + Double(t * p) * probeCost
+                            let planes = t * K + (f > 0 ? 64 : 0)
+                            let cost = Double(planes * d) * hashCost + Double(t) * tableCost + Double(t * p) * probeCost
+                                + m.gathered * (f > 0 ? gatherCost + sketchCost : gatherCost) + m.candidates * Double(d + 8)
                             if m.recall >= targetRecall {
                                 if best == nil || cost < best!.cost { best = (cost, t, p, f) }
                                 break

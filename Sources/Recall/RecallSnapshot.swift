@@ -303,14 +303,16 @@ public final class RecallSnapshot: @unchecked Sendable {
         let limit = perResult > 0 ? perResult * options.k : 0
         s.prepare(slots: rows.slots)
         // Work on locals: class-property access in the loop pays exclusivity checks.
-        var heap = s.heap, probeHeap = s.probeHeap
-        s.heap = TopK(k: 1); s.probeHeap = ProbeHeap()
-        defer { s.heap = heap; s.probeHeap = probeHeap }
+        var heap = s.heap
+        s.heap = TopK(k: 1)
+        defer { s.heap = heap }
         heap.reset(k: options.k)
-        probeHeap.reset()
         let q = UnsafePointer(s.query)
-        let proj = s.projectionBuffer, order = s.orderBuffer, visited = s.visitedBuffer
+        let proj = s.projectionBuffer, order = s.orderBuffer, squares = s.squaredMarginBuffer
+        let baseCodes = s.baseCodeBuffer, visited = s.visitedBuffer
         let probeCodes = s.probeCodeBuffer(count: totalProbes)
+        // each pop pushes at most two children
+        var probeHeap = s.probeHeap(capacity: L + 2 * totalProbes + 2)
 
         var querySketch: UInt64 = 0
         if limit > 0 {
@@ -318,35 +320,26 @@ public final class RecallSnapshot: @unchecked Sendable {
             querySketch = index.sketcher.sketch(proj)
         }
         index.hash.project(q, into: proj, tables: L)
-        // per table: bit positions by |margin|, then the base bucket
+        // per table: the base bucket, and bit positions by |margin|
+        index.hash.orderByMargin(proj, tables: L, order: order, squares: squares)
         for l in 0..<L {
-            let pl = proj + l * K, ol = order + l * K
-            for j in 0..<K { ol[j] = Int32(j) }
-            for j in 1..<max(1, K) {
-                let v = ol[j]
-                let m = abs(pl[Int(v)])
-                var i = j - 1
-                while i >= 0 && abs(pl[Int(ol[i])]) > m { ol[i + 1] = ol[i]; i -= 1 }
-                ol[i + 1] = v
-            }
+            baseCodes[l] = index.hash.code(proj, table: l)
             probeHeap.push(0, table: l, mask: 0)
         }
         // 1. the probe sequence, best first across all tables: table << 32 | code
         var probeCount = 0
         while probeCount < totalProbes && !probeHeap.isEmpty {
             let (score, l, mask) = probeHeap.pop()
-            let pl = proj + l * K, ol = order + l * K
+            let ol = order + l * K, sl = squares + l * K
             let high = mask == 0 ? -1 : 31 - Int(mask.leadingZeroBitCount)
             if high + 1 < K {
-                let next = abs(pl[Int(ol[high + 1])])
-                let n2 = next * next
+                let n2 = sl[high + 1]
                 probeHeap.push(score + n2, table: l, mask: mask | (1 << UInt32(high + 1)))
                 if high >= 0 {
-                    let cur = abs(pl[Int(ol[high])])
-                    probeHeap.push(score - cur * cur + n2, table: l, mask: (mask & ~(1 << UInt32(high))) | (1 << UInt32(high + 1)))
+                    probeHeap.push(score - sl[high] + n2, table: l, mask: (mask & ~(1 << UInt32(high))) | (1 << UInt32(high + 1)))
                 }
             }
-            var code = index.hash.code(proj, table: l)
+            var code = baseCodes[l]
             var m = mask
             while m != 0 {
                 code ^= 1 << UInt32(ol[m.trailingZeroBitCount])
@@ -369,7 +362,13 @@ public final class RecallSnapshot: @unchecked Sendable {
             bounds[2 * b] = lo
             bounds[2 * b + 1] = hi
             upperBound += Int(hi - lo)
-            if hi > lo { recsys_prefetch(UnsafeRawPointer(index.entries[l] + 2 * Int(lo))) }
+            if hi > lo {
+                // the whole list, up to 4 cache lines (32 entries)
+                let first = UnsafeRawPointer(index.entries[l] + 2 * Int(lo))
+                let bytes = min(8 * Int(hi - lo), 256)
+                var off = 0
+                while off < bytes { recsys_prefetch(first + off); off += 64 }
+            }
             if hasDelta { upperBound += index.deltaBuckets[probeCodes[b]]?.count ?? 0 }
         }
         // 3. gather each row once, admissible rows only, into buffers sized for the worst case
@@ -384,14 +383,15 @@ public final class RecallSnapshot: @unchecked Sendable {
             probes += 1
             let entries = index.entries[Int(probeCodes[b] >> 32)]
             if everyRowAdmissible {
+                // branch-free: every entry is written, only a first sighting advances
                 for i in Int(bounds[2 * b])..<Int(bounds[2 * b + 1]) {
                     let row = Int(entries[2 * i])
-                    let bit: UInt64 = 1 << UInt64(row & 63)
-                    if visited[row >> 6] & bit != 0 { continue }
-                    visited[row >> 6] |= bit
-                    cRows[count] = Int32(row)
+                    let bit: UInt64 = 1 &<< UInt64(row & 63)
+                    let word = visited[row >> 6]
+                    visited[row >> 6] = word | bit
+                    cRows[count] = Int32(truncatingIfNeeded: row)
                     cNorms[count] = Float(bitPattern: entries[2 * i + 1])
-                    count += 1
+                    count += word & bit == 0 ? 1 : 0
                 }
                 continue
             }
@@ -511,3 +511,4 @@ public final class RecallSnapshot: @unchecked Sendable {
         lock.lock(); pool.append(s); lock.unlock()
     }
 }
+

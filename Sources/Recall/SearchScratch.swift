@@ -6,8 +6,12 @@ final class SearchScratch {
     let query: UnsafeMutablePointer<Float>
     /// Projections of the query on every hyperplane (and the 64 sketch planes).
     let projectionBuffer: UnsafeMutablePointer<Float>
-    /// Per table: bit positions sorted by |projection|, ascending.
+    /// Per table: bit positions sorted by |projection|, ascending, and the
+    /// squared projections in that order.
     let orderBuffer: UnsafeMutablePointer<Int32>
+    let squaredMarginBuffer: UnsafeMutablePointer<Float>
+    /// Per table: the query's own bucket.
+    let baseCodeBuffer: UnsafeMutablePointer<UInt32>
     /// One bit per row: seen by the current query. Cleared after each query
     /// through the touched rows, so the cost is per candidate, not per row.
     private(set) var visitedBuffer: UnsafeMutablePointer<UInt64>
@@ -19,7 +23,9 @@ final class SearchScratch {
     /// Candidates per sketch distance 0...64.
     let histogram: UnsafeMutablePointer<Int>
     var heap: TopK
-    var probeHeap = ProbeHeap()
+    private let probeKeys = ScratchBuffer<UInt64>()
+    private let probeTables = ScratchBuffer<Int32>()
+    private let probeMasks = ScratchBuffer<UInt32>()
 
     /// Candidate rows, their inverse norms and sketch distances, and every
     /// row the query touched.
@@ -34,6 +40,8 @@ final class SearchScratch {
         query = .allocate(capacity: max(1, dimension))
         projectionBuffer = .allocate(capacity: max(64, maxPlanes))
         orderBuffer = .allocate(capacity: max(1, maxPlanes))
+        squaredMarginBuffer = .allocate(capacity: max(1, maxPlanes))
+        baseCodeBuffer = .allocate(capacity: 64)
         visitedWords = slots / 64 + 1
         visitedBuffer = .allocate(capacity: visitedWords)
         visitedBuffer.initialize(repeating: 0, count: visitedWords)
@@ -44,6 +52,7 @@ final class SearchScratch {
 
     deinit {
         query.deallocate(); projectionBuffer.deallocate(); orderBuffer.deallocate(); visitedBuffer.deallocate()
+        squaredMarginBuffer.deallocate(); baseCodeBuffer.deallocate()
         histogram.deallocate()
         buffers.rows.deallocate(); buffers.norms.deallocate(); buffers.distances.deallocate(); buffers.touched.deallocate()
     }
@@ -60,6 +69,11 @@ final class SearchScratch {
 
     /// Room for `count` probe codes.
     func probeCodeBuffer(count: Int) -> UnsafeMutablePointer<UInt64> { probeCodes.room(for: count) }
+
+    /// An empty probe heap with room for `capacity` pushes.
+    func probeHeap(capacity: Int) -> ProbeHeap {
+        ProbeHeap(keys: probeKeys.room(for: capacity), tables: probeTables.room(for: capacity), masks: probeMasks.room(for: capacity))
+    }
 
     /// Room for `count` bucket bounds.
     func boundsBuffer(count: Int) -> UnsafeMutablePointer<UInt32> { bounds.room(for: count) }
@@ -91,63 +105,5 @@ final class ScratchBuffer<Element> {
             base = .allocate(capacity: capacity)
         }
         return base
-    }
-}
-
-/// Multi-probe perturbation sets, best (smallest summed squared margin) first,
-/// across all tables at once. A set is a bit mask over a table's bit positions
-/// sorted by margin; children are "shift" (move the highest position up by
-/// one) and "expand" (add the next position), as in Lv et al. 2007.
-struct ProbeHeap {
-    var scores: [Float] = []
-    var tables: [Int32] = []
-    var masks: [UInt32] = []
-
-    mutating func reset() {
-        scores.removeAll(keepingCapacity: true)
-        tables.removeAll(keepingCapacity: true)
-        masks.removeAll(keepingCapacity: true)
-    }
-
-    var isEmpty: Bool { scores.isEmpty }
-
-    mutating func push(_ score: Float, table: Int, mask: UInt32) {
-        scores.append(score)
-        tables.append(Int32(table))
-        masks.append(mask)
-        var i = scores.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if scores[p] <= scores[i] { break }
-            swap(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> (score: Float, table: Int, mask: UInt32) {
-        let top = (scores[0], Int(tables[0]), masks[0])
-        let last = scores.count - 1
-        swap(0, last)
-        scores.removeLast()
-        tables.removeLast()
-        masks.removeLast()
-        var i = 0
-        let n = scores.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && scores[l] < scores[m] { m = l }
-            if r < n && scores[r] < scores[m] { m = r }
-            if m == i { break }
-            swap(i, m)
-            i = m
-        }
-        return top
-    }
-
-    private mutating func swap(_ a: Int, _ b: Int) {
-        scores.swapAt(a, b)
-        tables.swapAt(a, b)
-        masks.swapAt(a, b)
     }
 }

@@ -1,6 +1,6 @@
 import EmbedStore
 import Foundation
-import Recall
+@testable import Recall
 import XCTest
 
 final class RecallTests: XCTestCase {
@@ -73,6 +73,62 @@ final class RecallTests: XCTestCase {
         var heap = TopK(k: 3)
         for (i, v) in [Float(0.5), -1, 0.75, 3, -0.25].enumerated() { heap.insert(score: v, row: i) }
         XCTAssertEqual(heap.sorted().map(\.row), [3, 2, 0])
+    }
+
+    /// The hashing kernels agree with the plain definitions they replace:
+    /// blocked projections equal per-plane dot products, the sorting network
+    /// sorts (0-1 principle, every input of 16), bits come out by ascending
+    /// |margin| with their squares, and probes pop best first.
+    func testHashingKernelsMatchTheirDefinitions() {
+        var rng = SplitMix64(seed: 7)
+        for (tables, bits, dim) in [(12, 14, 64), (3, 5, 10), (13, 17, 33), (1, 24, 7)] {
+            let planes = (0..<(tables * bits * dim)).map { _ in Float(rng.openUnit() * 2 - 1) }
+            let q = (0..<dim).map { _ in Float(rng.openUnit() * 2 - 1) }
+            let hash = planes.withUnsafeBufferPointer { SimHash(tables: tables, bits: bits, dimension: dim, planes: $0.baseAddress!) }
+            var proj = [Float](repeating: .nan, count: tables * bits)
+            var order = [Int32](repeating: -1, count: tables * bits), squares = [Float](repeating: 0, count: tables * bits)
+            proj.withUnsafeMutableBufferPointer { p in
+                q.withUnsafeBufferPointer { hash.project($0.baseAddress!, into: p.baseAddress!, tables: tables) }
+                order.withUnsafeMutableBufferPointer { o in squares.withUnsafeMutableBufferPointer { s in
+                    hash.orderByMargin(p.baseAddress!, tables: tables, order: o.baseAddress!, squares: s.baseAddress!)
+                }}
+            }
+            for p in 0..<(tables * bits) {
+                let expected = (0..<dim).reduce(Float(0)) { $0 + planes[p * dim + $1] * q[$1] }
+                XCTAssertEqual(proj[p], expected, accuracy: 1e-4, "plane \(p) of \(tables)x\(bits)x\(dim)")
+            }
+            for l in 0..<tables {
+                let positions = order[(l * bits)..<((l + 1) * bits)].map(Int.init)
+                XCTAssertEqual(positions.sorted(), Array(0..<bits), "table \(l) is a permutation")
+                let margins = positions.map { abs(proj[l * bits + $0]) }
+                for r in 1..<bits { XCTAssertLessThanOrEqual(margins[r - 1], margins[r] * 1.0001, "table \(l) rank \(r)") }
+                for r in 0..<bits { XCTAssertEqual(squares[l * bits + r], margins[r] * margins[r]) }
+                let code = proj.withUnsafeBufferPointer { hash.code($0.baseAddress!, table: l) }
+                for j in 0..<bits { XCTAssertEqual(code >> UInt32(j) & 1 == 1, proj[l * bits + j] > 0) }
+            }
+        }
+        let pairs = SimHash.oddEvenMergeSortPairs(16)
+        for input in 0..<(1 << 16) {
+            var v = (0..<16).map { input >> $0 & 1 }
+            for e in stride(from: 0, to: pairs.count, by: 2) {
+                let lo = Int(pairs[e]), hi = Int(pairs[e + 1])
+                if v[lo] > v[hi] { v.swapAt(lo, hi) }
+            }
+            if v != v.sorted() { XCTFail("network fails on \(input)"); break }
+        }
+        let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: 64), tables = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+        let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { keys.deallocate(); tables.deallocate(); masks.deallocate() }
+        var heap = ProbeHeap(keys: keys, tables: tables, masks: masks)
+        let scores: [Float] = [3, 0, 2.5, 0, 7, 1, 0.5, 2.5]
+        for (i, s) in scores.enumerated() { heap.push(s, table: i, mask: UInt32(i * 10)) }
+        var popped: [Int] = []
+        while !heap.isEmpty {
+            let (s, t, m) = heap.pop()
+            XCTAssertEqual(s, scores[t]); XCTAssertEqual(m, UInt32(t * 10))
+            popped.append(t)
+        }
+        XCTAssertEqual(popped, [1, 3, 6, 5, 2, 7, 0, 4])
     }
 
     /// `recall item X` returns X's exact nearest items in descending score
