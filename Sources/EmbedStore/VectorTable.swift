@@ -152,4 +152,24 @@ public struct RowAccessor: @unchecked Sendable {
 
     /// True when some rows are deleted.
     public var hasDeletions: Bool { live != nil }
+
+    /// Calls `body` with each deleted row, in order.
+    public func forEachDeletedRow(_ body: (Int) throws -> Void) rethrows {
+        guard let live else { return }
+        for (row, isLive) in live.enumerated() where !isLive { try body(row) }
+    }
+
+    /// Calls `body` with each run of rows stored back to back: its first row,
+    /// the first component of that row, and the number of rows in the run.
+    /// Together the runs cover `0..<slots` in order.
+    @inline(__always)
+    public func forEachRun(_ body: (_ firstRow: Int, _ base: UnsafePointer<Float>, _ count: Int) throws -> Void) rethrows {
+        let rowsPerBlock = mask + 1
+        var first = 0
+        for base in blocks where first < slots {
+            let n = min(rowsPerBlock, slots - first)
+            try body(first, base, n)
+            first += n
+        }
+    }
 }

@@ -22,8 +22,11 @@ final class SearchScratch {
     private var candidateCapacity = 0
     /// Candidates per sketch distance 0...64.
     let histogram: UnsafeMutablePointer<Int>
-    var heap: TopK
+    /// The top-k heap (copies share its buffer).
+    let heap: TopK
     private let probeKeys = ScratchBuffer<UInt64>()
+    private let admission = ScratchBuffer<UInt64>()
+    private let scores = ScratchBuffer<Float>()
     private let probeTables = ScratchBuffer<Int32>()
     private let probeMasks = ScratchBuffer<UInt32>()
 
@@ -74,6 +77,12 @@ final class SearchScratch {
     func probeHeap(capacity: Int) -> ProbeHeap {
         ProbeHeap(keys: probeKeys.room(for: capacity), tables: probeTables.room(for: capacity), masks: probeMasks.room(for: capacity))
     }
+
+    /// Room for a bit per row: the rows an exact scan may return.
+    func admissionBuffer(words: Int) -> UnsafeMutablePointer<UInt64> { admission.room(for: words) }
+
+    /// Room for `count` scores.
+    func scoreBuffer(count: Int) -> UnsafeMutablePointer<Float> { scores.room(for: count) }
 
     /// Room for `count` bucket bounds.
     func boundsBuffer(count: Int) -> UnsafeMutablePointer<UInt32> { bounds.room(for: count) }

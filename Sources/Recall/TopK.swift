@@ -1,68 +1,78 @@
-/// The k best (score, row) pairs seen so far: a bounded min-heap on flat
-/// arrays, allocated once and reused across queries.
+/// The k best (score, row) pairs seen so far: a bounded max-heap of packed
+/// keys (`descendingKey`: a smaller key is a better pair), so a candidate is
+/// one integer compare against the worst kept pair and the heap moves 8-byte
+/// words. The buffer is allocated once and reused across queries; copies of a
+/// `TopK` share it, so use one copy at a time.
 public struct TopK {
-    private(set) var scores: [Float]
-    private(set) var rows: [Int32]
+    private let storage: ScratchBuffer<UInt64>
+    private var keys: UnsafeMutablePointer<UInt64>
     public private(set) var count = 0
     public private(set) var k: Int
+    /// The key of the worst pair kept once the heap is full; `UInt64.max` before,
+    /// so every key is admitted until then.
+    public private(set) var worstKey: UInt64 = .max
 
     public init(k: Int) {
         self.k = max(1, k)
-        scores = [Float](repeating: 0, count: self.k)
-        rows = [Int32](repeating: 0, count: self.k)
+        storage = ScratchBuffer()
+        keys = storage.room(for: self.k)
     }
 
     /// Empties the heap, optionally changing k.
     public mutating func reset(k newK: Int? = nil) {
-        if let newK, newK != k {
-            k = max(1, newK)
-            scores = [Float](repeating: 0, count: k)
-            rows = [Int32](repeating: 0, count: k)
-        }
+        if let newK { k = max(1, newK) }
+        keys = storage.room(for: k)
         count = 0
+        worstKey = .max
     }
 
     /// The smallest score kept, once full; -infinity before.
     @inline(__always)
-    public var threshold: Float { count < k ? -.infinity : scores[0] }
+    public var threshold: Float { count < k ? -.infinity : TopK.score(ofKey: worstKey) }
 
     /// Offers a candidate.
     @inline(__always)
     public mutating func insert(score: Float, row: Int) {
+        insert(key: TopK.descendingKey(score, row))
+    }
+
+    /// Offers a candidate by its `descendingKey`.
+    @inline(__always)
+    public mutating func insert(key: UInt64) {
+        guard key < worstKey else { return }
         if count < k {
             var i = count
             count += 1
-            scores[i] = score
-            rows[i] = Int32(row)
             while i > 0 {
-                let parent = (i - 1) / 2
-                if scores[parent] <= scores[i] { break }
-                scores.swapAt(parent, i)
-                rows.swapAt(parent, i)
+                let parent = (i - 1) >> 1
+                let p = keys[parent]
+                if p >= key { break }
+                keys[i] = p
                 i = parent
             }
-        } else if score > scores[0] {
-            scores[0] = score
-            rows[0] = Int32(row)
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < count && scores[l] < scores[m] { m = l }
-                if r < count && scores[r] < scores[m] { m = r }
-                if m == i { break }
-                scores.swapAt(m, i)
-                rows.swapAt(m, i)
-                i = m
-            }
+            keys[i] = key
+            if count == k { worstKey = keys[0] }
+            return
         }
+        var i = 0
+        while true {
+            let l = 2 * i + 1
+            if l >= count { break }
+            var m = l
+            if l + 1 < count && keys[l + 1] > keys[l] { m = l + 1 }
+            if keys[m] <= key { break }
+            keys[i] = keys[m]
+            i = m
+        }
+        keys[i] = key
+        worstKey = keys[0]
     }
 
     /// The kept pairs, best first (ties by row, ascending).
     public func sorted() -> [(row: Int, score: Float)] {
-        var keys = (0..<count).map { TopK.descendingKey(scores[$0], Int(rows[$0])) }
-        keys.sort()
-        return keys.map { (Int(UInt32(truncatingIfNeeded: $0)), TopK.score(ofKey: $0)) }
+        var ordered = Array(UnsafeBufferPointer(start: keys, count: count))
+        ordered.sort()
+        return ordered.map { (Int(UInt32(truncatingIfNeeded: $0)), TopK.score(ofKey: $0)) }
     }
 
     /// A key whose ascending order is descending `score`, then ascending
@@ -89,7 +99,7 @@ public struct TopK {
         if k < scores.count / 4 {
             // select with a small heap, then sort only what is kept
             var heap = TopK(k: max(1, k))
-            for (i, s) in scores.enumerated() where s > heap.threshold { heap.insert(score: s, row: i) }
+            for (i, s) in scores.enumerated() { heap.insert(score: s, row: i) }
             return heap.sorted().prefix(k).map(\.row)
         }
         var keys = scores.indices.map { descendingKey(scores[$0], $0) }
