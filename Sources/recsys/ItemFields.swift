@@ -43,36 +43,35 @@ final class ItemFields: @unchecked Sendable {
 }
 
 /// `ItemFields` by row for one table of one store snapshot, shared by the
-/// requests served from it. Bounded: past `limit` rows it starts over, so a
-/// huge catalogue cannot grow it without end.
+/// requests served from it: a slot per row (no hashing on the hot path).
+/// Bounded: a table of more than `limit` rows caches its first `limit` rows
+/// and looks the others up each time, so a huge catalogue cannot grow it
+/// without end.
 final class ItemFieldCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var byRow: [Int: ItemFields] = [:]
+    private var byRow: [ItemFields?] = []
     let limit: Int
 
     init(limit: Int = 200_000) { self.limit = limit }
 
     func fields(_ snapshot: RecallSnapshot, rows: [Int]) -> [ItemFields] {
-        var out: [ItemFields?] = []
+        var out: [ItemFields] = []
         out.reserveCapacity(rows.count)
-        var missing: [Int] = []
         lock.lock()
-        for (i, r) in rows.enumerated() {
-            let f = byRow[r]
+        if byRow.isEmpty { byRow = [ItemFields?](repeating: nil, count: min(snapshot.rows.slots, limit)) }
+        for r in rows {
+            guard r < byRow.count, let f = byRow[r] else { break }
             out.append(f)
-            if f == nil { missing.append(i) }
         }
         lock.unlock()
-        if !missing.isEmpty {
-            let found = ItemFields.lookup(snapshot, rows: missing.map { rows[$0] })
-            lock.lock()
-            if byRow.count + found.count > limit { byRow.removeAll(keepingCapacity: true) }
-            for (i, f) in zip(missing, found) {
-                out[i] = f
-                byRow[rows[i]] = f
-            }
-            lock.unlock()
-        }
-        return out.map { $0! }
+        if out.count == rows.count { return out }
+        // the first row not cached and everything after it, in one batch
+        let rest = Array(rows[out.count...])
+        let found = ItemFields.lookup(snapshot, rows: rest)
+        lock.lock()
+        for (r, f) in zip(rest, found) where r < byRow.count { byRow[r] = f }
+        lock.unlock()
+        out.append(contentsOf: found)
+        return out
     }
 }

@@ -67,10 +67,14 @@ struct JSONWriter {
 
 /// A response the service writes with `JSONWriter`.
 protocol JSONWritable {
+    /// About how many bytes `write` produces, so the buffer is sized once.
+    var estimatedBytes: Int { get }
     func write(to w: inout JSONWriter)
 }
 
 extension RecallJSON: JSONWritable {
+    var estimatedBytes: Int { 512 + 128 * results.count }
+
     func write(to w: inout JSONWriter) {
         w.raw("{")
         w.key("candidates"); w.number(candidates)
@@ -79,13 +83,22 @@ extension RecallJSON: JSONWritable {
         w.key("probes"); w.number(probes)
         w.key("query"); w.object(query)
         w.key("results")
-        w.objects(results) { w, r in w.item(r.fields) { w in w.key("score"); w.number(r.score) } }
+        w.raw("[")
+        for i in results.indices {
+            if i > 0 { w.raw(",") }
+            w.raw("{")
+            w.item(results[i].fields) { w in w.key("score"); w.number(results[i].score) }
+            w.raw("}")
+        }
+        w.raw("]")
         w.key("timings"); w.numbers(timings)
         w.raw("}")
     }
 }
 
 extension RecommendResponse: JSONWritable {
+    var estimatedBytes: Int { 512 + 160 * results.count }
+
     func write(to w: inout JSONWriter) {
         w.raw("{")
         w.key("candidates_examined"); w.number(candidatesExamined)

@@ -20,10 +20,15 @@ struct ServeCommand: ParsableCommand {
     )
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port: Int = 8080
+    @Option(help: "Event-loop threads that read, handle and answer requests (default: one per core).") var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
     @OptionGroup var store: StoreOptions
 
     func run() throws {
+        if let threads {
+            guard (1...256).contains(threads) else { throw CLIError("--threads must be in 1...256, got \(threads)") }
+            NIOSingletons.groupLoopCountSuggestion = threads
+        }
         let s = try store.openExisting()
         // Run Swift concurrency's jobs on the NIO event loops that do the I/O:
         // a request is read, handled and answered on one thread, without the

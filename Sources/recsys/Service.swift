@@ -136,7 +136,7 @@ enum Service {
     }
 
     static func json<T: JSONWritable>(_ value: T) -> Response {
-        var w = JSONWriter()
+        var w = JSONWriter(capacity: value.estimatedBytes)
         value.write(to: &w)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
