@@ -103,7 +103,7 @@ final class ServingState: @unchecked Sendable {
 }
 
 /// One recommendation request: recall N candidates, rank them, keep k.
-struct RecommendRequest {
+struct RecommendRequest: Sendable {
     var user: String
     var table = "item2vec"
     var source: UserVectorSource?

@@ -2,6 +2,7 @@ import EmbedStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import Ranker
 import Recall
 
@@ -85,22 +86,34 @@ enum Service {
             }
         }
         router.get("/v1/recommend/user/{id}") { request, context in
-            try guarded {
-                let q = request.uri.queryParameters
-                var r = RecommendRequest(user: try context.parameters.require("id"))
-                r.k = try intParameter(q.get("k"), "k", default: 20)
-                r.candidates = try intParameter(q.get("candidates"), "candidates", default: 800)
-                r.model = q.get("model")
-                if let t = q.get("table") { r.table = String(t) }
-                r.filters = try q.getAll("where").map { try ItemFilter(parsing: String($0)) }
-                if let f = q.get("from") {
-                    guard let v = UserVectorSource(rawValue: String(f)) else { throw CLIError("from must be embedding or history") }
-                    r.source = v
-                }
-                return json(try Pipeline.recommend(r, view: try state.view()))
-            }
+            let r: RecommendRequest
+            do { r = try recommendRequest(request, context) } catch { return try guarded { throw error } }
+            // Ranking 800 candidates is ~0.5 ms of CPU: run it on the thread
+            // pool so the event loop keeps serving its other connections.
+            return try await offloaded { try guarded { json(try Pipeline.recommend(r, view: try state.view())) } }
         }
         return router
+    }
+
+    /// The recommend route's parameters.
+    static func recommendRequest(_ request: Request, _ context: some RequestContext) throws -> RecommendRequest {
+        let q = request.uri.queryParameters
+        var r = RecommendRequest(user: try context.parameters.require("id"))
+        r.k = try intParameter(q.get("k"), "k", default: 20)
+        r.candidates = try intParameter(q.get("candidates"), "candidates", default: 800)
+        r.model = q.get("model")
+        if let t = q.get("table") { r.table = String(t) }
+        r.filters = try q.getAll("where").map { try ItemFilter(parsing: String($0)) }
+        if let f = q.get("from") {
+            guard let v = UserVectorSource(rawValue: String(f)) else { throw CLIError("from must be embedding or history") }
+            r.source = v
+        }
+        return r
+    }
+
+    /// Runs CPU-heavy handler work on NIO's thread pool instead of the event loop.
+    static func offloaded(_ body: @escaping @Sendable () throws -> Response) async throws -> Response {
+        try await NIOThreadPool.singleton.runIfActive(body)
     }
 
     static func intParameter(_ value: String?, _ name: String, default d: Int) throws -> Int {
