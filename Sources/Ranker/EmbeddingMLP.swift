@@ -196,19 +196,18 @@ public final class EmbeddingMLP: @unchecked Sendable {
         recsys_flush_denormals()
         var out = [Float](repeating: 0, count: itemParts.count)
         let batch = 1024
-        let ws = Workspace(model: self, batch: min(batch, max(1, itemParts.count)))
+        let ws = Workspace(model: self, batch: min(batch, max(1, itemParts.count)), stackedInput: false)
         let h = layers[0].outputs
         let h1 = ws.activation(0)
+        let userAndBias = zip(userPart, layers[0].bias).map(+)
         var start = 0
         while start < itemParts.count {
             let n = min(batch, itemParts.count - start)
-            layers[0].bias.withUnsafeBufferPointer { b in
-                userPart.withUnsafeBufferPointer { u in
-                    for r in 0..<n {
-                        let it = itemParts[start + r]
-                        let dst = h1 + r * h
-                        for j in 0..<h { let v = u[j] + it[j] + b[j]; dst[j] = v > 0 ? v : 0 }
-                    }
+            userAndBias.withUnsafeBufferPointer { u in
+                for r in 0..<n {
+                    let it = itemParts[start + r]
+                    let dst = h1 + r * h
+                    for j in 0..<h { let v = u[j] + it[j]; dst[j] = v > 0 ? v : 0 }
                 }
             }
             let p = forward(ws, batch: n, fromStage: 1)
@@ -228,18 +227,12 @@ public final class EmbeddingMLP: @unchecked Sendable {
             switch stage {
             case let .dense(l, relu):
                 let out = ws.activation(s)
-                gemmForward(input, layers[l], out, batch: batch)
-                if relu { for i in 0..<(batch * layers[l].outputs) where out[i] < 0 { out[i] = 0 } }
+                gemmForward(input, layers[l], out, batch: batch, relu: relu)
                 input = out
             case let .residual(first, second):
                 let inner = ws.inner(s), out = ws.activation(s)
-                gemmForward(input, layers[first], inner, batch: batch)
-                for i in 0..<(batch * layers[first].outputs) where inner[i] < 0 { inner[i] = 0 }
-                gemmForward(inner, layers[second], out, batch: batch)
-                for i in 0..<(batch * layers[second].outputs) {
-                    let v = out[i] + input[i]
-                    out[i] = v > 0 ? v : 0
-                }
+                gemmForward(input, layers[first], inner, batch: batch, relu: true)
+                gemmForward(inner, layers[second], out, batch: batch, relu: true, adding: input)
                 input = out
             }
         }
@@ -248,12 +241,25 @@ public final class EmbeddingMLP: @unchecked Sendable {
         return UnsafeMutableBufferPointer(start: p, count: batch)
     }
 
-    /// out = input W + b
-    func gemmForward(_ input: UnsafePointer<Float>, _ layer: DenseLayer, _ out: UnsafeMutablePointer<Float>, batch: Int) {
-        for b in 0..<batch { layer.bias.withUnsafeBufferPointer { (out + b * layer.outputs).update(from: $0.baseAddress!, count: layer.outputs) } }
+    /// out = input W + b (+ skip), then ReLU when `relu`: the bias, the skip
+    /// connection and the activation in one pass over the output.
+    func gemmForward(_ input: UnsafePointer<Float>, _ layer: DenseLayer, _ out: UnsafeMutablePointer<Float>, batch: Int,
+                     relu: Bool, adding skip: UnsafePointer<Float>? = nil) {
+        let o = layer.outputs
         layer.weights.withUnsafeBufferPointer { w in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(layer.outputs), Int32(layer.inputs),
-                        1, input, Int32(layer.inputs), w.baseAddress!, Int32(layer.outputs), 1, out, Int32(layer.outputs))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(o), Int32(layer.inputs),
+                        1, input, Int32(layer.inputs), w.baseAddress!, Int32(o), 0, out, Int32(o))
+        }
+        layer.bias.withUnsafeBufferPointer { b in
+            for r in 0..<batch {
+                let row = out + r * o
+                switch (skip.map { $0 + r * o }, relu) {
+                case let (s?, true): for j in 0..<o { let v = row[j] + b[j] + s[j]; row[j] = v > 0 ? v : 0 }
+                case let (s?, false): for j in 0..<o { row[j] += b[j] + s[j] }
+                case (nil, true): for j in 0..<o { let v = row[j] + b[j]; row[j] = v > 0 ? v : 0 }
+                case (nil, false): for j in 0..<o { row[j] += b[j] }
+                }
+            }
         }
     }
 }
@@ -266,9 +272,11 @@ final class Workspace {
     private var inners: [UnsafeMutablePointer<Float>?] = []
     let probabilities: UnsafeMutablePointer<Float>
 
-    init(model: EmbeddingMLP, batch: Int) {
+    /// - Parameter stackedInput: whether the batch starts from stacked input
+    ///   rows in `x` (serving starts from the first layer's parts instead).
+    init(model: EmbeddingMLP, batch: Int, stackedInput: Bool = true) {
         self.batch = batch
-        x = [Float](repeating: 0, count: batch * model.spec.inputWidth)
+        x = stackedInput ? [Float](repeating: 0, count: batch * model.spec.inputWidth) : []
         for stage in model.stages {
             switch stage {
             case let .dense(l, _):

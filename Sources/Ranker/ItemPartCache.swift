@@ -1,10 +1,10 @@
 import Foundation
 
 /// Per-item first-layer parts of one loaded model, in fixed chunks that never
-/// move once allocated: a reader that found a slot under the lock reads it
-/// after the lock is released, and scoring reads the parts in place (no
-/// per-item arrays to retain and release). Bounded by `limit` items: past it,
-/// new items are scored without being cached.
+/// move once allocated: a slot handed out by `lookup` or `insert` names the
+/// same part for the cache's lifetime, and scoring reads the parts in place
+/// (no per-item arrays to retain and release). Bounded by `limit` items: past
+/// it, new items are scored without being cached.
 final class ItemPartCache: @unchecked Sendable {
     /// Floats per part (the first layer's width).
     let width: Int
@@ -13,43 +13,91 @@ final class ItemPartCache: @unchecked Sendable {
     private static let chunkItems = 1024
     private let lock = NSLock()
     private var slots: [String: Int32] = [:]
-    private var known: [Bool] = []
-    private var chunks: [UnsafeMutablePointer<Float>] = []
+    private var count = 0
+    /// `limit` flags, written once per slot before the slot is handed out.
+    private let known: UnsafeMutablePointer<Bool>
+    /// Chunk pointers, preallocated so that `part(_:)` never reads a growing array.
+    private let chunks: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
 
     init(width: Int, limit: Int = 1 << 18) {
         self.width = width
         self.limit = limit
+        known = .allocate(capacity: limit)
+        let chunkCount = (limit + Self.chunkItems - 1) / Self.chunkItems
+        chunks = .allocate(capacity: chunkCount)
+        chunks.initialize(repeating: nil, count: chunkCount)
     }
 
-    deinit { for c in chunks { c.deallocate() } }
+    deinit {
+        for c in 0..<((limit + Self.chunkItems - 1) / Self.chunkItems) { chunks[c]?.deallocate() }
+        chunks.deallocate()
+        known.deallocate()
+    }
 
-    /// Fills `parts[i]` for every cached id and returns the indices of the
-    /// others; ids cached as having no stored features go to `unknown`.
-    func lookup(_ ids: [String], into parts: inout [UnsafePointer<Float>?], unknown: inout [String]) -> [Int] {
-        var missing: [Int] = []
+    /// The part in `slot` (a slot this cache handed out).
+    func part(_ slot: Int32) -> UnsafePointer<Float> {
+        let s = Int(slot)
+        return UnsafePointer(chunks[s / Self.chunkItems]! + (s % Self.chunkItems) * width)
+    }
+
+    /// Whether the item in `slot` has stored features.
+    func isKnown(_ slot: Int32) -> Bool { known[Int(slot)] }
+
+    /// The slot of each of `ids`, -1 where it is not cached.
+    func lookup(_ ids: [String]) -> [Int32] {
         lock.lock()
         defer { lock.unlock() }
-        for (i, id) in ids.enumerated() {
-            guard let s = slots[id] else { missing.append(i); continue }
-            let slot = Int(s)
-            parts[i] = UnsafePointer(chunks[slot / Self.chunkItems] + (slot % Self.chunkItems) * width)
-            if !known[slot] { unknown.append("item \(id)") }
-        }
-        return missing
+        return ids.map { slots[$0] ?? -1 }
     }
 
     /// Copies the parts of `ids` (`width` floats each, from `parts`) into the
-    /// cache, while there is room.
-    func insert(_ ids: [String], parts: UnsafePointer<Float>, known isKnown: [Bool]) {
+    /// cache while there is room; returns each one's slot, -1 where full.
+    func insert(_ ids: [String], parts: UnsafePointer<Float>, known isKnown: [Bool]) -> [Int32] {
         lock.lock()
         defer { lock.unlock() }
-        for (j, id) in ids.enumerated() where slots[id] == nil {
-            let slot = known.count
-            guard slot < limit else { return }
-            if slot / Self.chunkItems == chunks.count { chunks.append(.allocate(capacity: Self.chunkItems * width)) }
-            (chunks[slot / Self.chunkItems] + (slot % Self.chunkItems) * width).update(from: parts + j * width, count: width)
-            known.append(isKnown[j])
+        return ids.enumerated().map { j, id in
+            if let s = slots[id] { return s }
+            let slot = count
+            guard slot < limit else { return -1 }
+            if chunks[slot / Self.chunkItems] == nil { chunks[slot / Self.chunkItems] = .allocate(capacity: Self.chunkItems * width) }
+            (chunks[slot / Self.chunkItems]! + (slot % Self.chunkItems) * width).update(from: parts + j * width, count: width)
+            known[slot] = isKnown[j]
+            count += 1
             slots[id] = Int32(slot)
+            return Int32(slot)
         }
+    }
+}
+
+/// A model's cached item parts addressed by a caller's dense item keys, such
+/// as the rows of one table snapshot: the serving path reads an array slot per
+/// candidate instead of building and hashing its id. Valid for the key space
+/// it was made for (a re-imported table gets a new one); made by
+/// `RankerModel.rowIndex(count:)`.
+public final class ItemRowIndex: @unchecked Sendable {
+    /// Number of keys (rows).
+    public let count: Int
+    let parts: ItemPartCache
+    private let lock = NSLock()
+    private var slots: [Int32]
+
+    init(count: Int, parts: ItemPartCache) {
+        self.count = count
+        self.parts = parts
+        slots = [Int32](repeating: -1, count: count)
+    }
+
+    /// The cache slot of each of `rows`, -1 where not yet resolved.
+    func slots<Rows: Collection>(of rows: Rows) -> [Int32] where Rows.Element == Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.withUnsafeBufferPointer { s in rows.map { s[$0] } }
+    }
+
+    /// Records resolved slots (entries of -1 are skipped).
+    func record(rows: [Int], slots resolved: [Int32]) {
+        lock.lock()
+        defer { lock.unlock() }
+        for (r, s) in zip(rows, resolved) where s >= 0 { slots[r] = s }
     }
 }

@@ -195,31 +195,86 @@ public final class RankerModel: @unchecked Sendable {
     public func score(user: String, items: [String],
                       features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> (scores: [Float], unknown: [String]) {
         var unknown: [String] = []
-        let userRow = encode(try features(.user, [user])[0], entity: .user, id: user)
-        if !userRow.known { unknown.append("user \(user)") }
-        let userPart = model.firstLayerPart(userRow, entity: .user)
-        var parts = [UnsafePointer<Float>?](repeating: nil, count: items.count)
-        let missing = itemParts.lookup(items, into: &parts, unknown: &unknown)
-        // parts computed for this request live here until it is scored
-        let width = itemParts.width
-        let fresh = UnsafeMutablePointer<Float>.allocate(capacity: max(1, missing.count * width))
-        defer { fresh.deallocate() }
+        let userPart = try userFirstLayerPart(user, features: features, unknown: &unknown)
+        let resolved = try itemFirstLayerParts(items, features: features, unknown: &unknown)
+        let scores = withExtendedLifetime(resolved) { model.predict(userPart: userPart, itemParts: resolved.pointers.map { $0! }) }
+        return (scores, unknown)
+    }
+
+    /// A dense index over this model's cached item parts for `count` item
+    /// keys (the rows of one table snapshot), for `score(user:rows:of:ids:features:)`.
+    public func rowIndex(count: Int) -> ItemRowIndex {
+        ItemRowIndex(count: count, parts: itemParts)
+    }
+
+    /// Scores the items at `rows` of `index`'s key space for `user`. Rows seen
+    /// before are found by array index; `ids` names the others (and is called
+    /// only for them), whose parts are then computed or found by id.
+    public func score(user: String, rows: [Int], of index: ItemRowIndex, ids: ([Int]) -> [String],
+                      features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> (scores: [Float], unknown: [String]) {
+        precondition(index.parts === itemParts, "an ItemRowIndex is only valid for the model that made it")
+        var unknown: [String] = []
+        let userPart = try userFirstLayerPart(user, features: features, unknown: &unknown)
+        let slots = index.slots(of: rows)
+        var pointers = slots.map { $0 >= 0 ? itemParts.part($0) : nil }
+        let missing = slots.indices.filter { slots[$0] < 0 }
+        var resolved: ResolvedParts?
         if !missing.isEmpty {
+            let missingRows = missing.map { rows[$0] }
+            let r = try itemFirstLayerParts(ids(missingRows), features: features, unknown: &unknown)
+            for (j, i) in missing.enumerated() { pointers[i] = r.pointers[j]! }
+            index.record(rows: missingRows, slots: r.slots)
+            resolved = r
+        }
+        let unknownRows = slots.indices.filter { slots[$0] >= 0 && !itemParts.isKnown(slots[$0]) }.map { rows[$0] }
+        if !unknownRows.isEmpty { unknown += ids(unknownRows).map { "item \($0)" } }
+        let scores = withExtendedLifetime(resolved) { model.predict(userPart: userPart, itemParts: pointers.map { $0! }) }
+        return (scores, unknown)
+    }
+
+    private func userFirstLayerPart(_ user: String, features: (FeatureEntity, [String]) throws -> [[String: String]?],
+                                    unknown: inout [String]) throws -> [Float] {
+        let row = encode(try features(.user, [user])[0], entity: .user, id: user)
+        if !row.known { unknown.append("user \(user)") }
+        return model.firstLayerPart(row, entity: .user)
+    }
+
+    /// First-layer parts of some items: pointers into the cache, or into
+    /// `scratch` for the parts this request computed.
+    final class ResolvedParts {
+        var pointers: [UnsafePointer<Float>?] = []
+        var slots: [Int32] = []
+        var scratch: UnsafeMutablePointer<Float>?
+        deinit { scratch?.deallocate() }
+    }
+
+    /// The parts of `items`: cached ones in place; the others computed from
+    /// their feature rows (read through `features` in one call) and cached.
+    private func itemFirstLayerParts(_ items: [String], features: (FeatureEntity, [String]) throws -> [[String: String]?],
+                                     unknown: inout [String]) throws -> ResolvedParts {
+        let r = ResolvedParts()
+        r.slots = itemParts.lookup(items)
+        let missing = r.slots.indices.filter { r.slots[$0] < 0 }
+        for (i, slot) in r.slots.enumerated() where slot >= 0 && !itemParts.isKnown(slot) { unknown.append("item \(items[i])") }
+        r.pointers = r.slots.map { $0 >= 0 ? itemParts.part($0) : nil }
+        if !missing.isEmpty {
+            let width = itemParts.width
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: missing.count * width)
+            r.scratch = buffer
             let ids = missing.map { items[$0] }
             let rows = try features(.item, ids)
             var known: [Bool] = []
             known.reserveCapacity(missing.count)
             for (j, (i, raw)) in zip(missing, rows).enumerated() {
                 let row = encode(raw, entity: .item, id: items[i])
-                let part = model.firstLayerPart(row, entity: .item)
-                (fresh + j * width).update(from: part, count: width)
-                parts[i] = UnsafePointer(fresh + j * width)
+                (buffer + j * width).update(from: model.firstLayerPart(row, entity: .item), count: width)
                 if !row.known { unknown.append("item \(items[i])") }
                 known.append(row.known)
+                r.pointers[i] = UnsafePointer(buffer + j * width)
             }
-            itemParts.insert(ids, parts: fresh, known: known)
+            for (i, slot) in zip(missing, itemParts.insert(ids, parts: buffer, known: known)) { r.slots[i] = slot }
         }
-        return (model.predict(userPart: userPart, itemParts: parts.map { $0! }), unknown)
+        return r
     }
 }
 

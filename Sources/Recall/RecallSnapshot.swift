@@ -90,7 +90,8 @@ public final class RecallSnapshot: @unchecked Sendable {
     private var pool: [SearchScratch] = []
     private var filterCache: [[ItemFilter]: [UInt64]] = [:]
     private var itemCache: [String: Item?] = [:]
-    private var idCache: [Int: String] = [:]
+    /// Ids by row, filled as rows are named (sized to the table on first use).
+    private var idCache: [String?] = []
     private var itemColumns: [String]?
     private var inverseNorms: [Float]?
     private var scanLayouts: [Metric: ScanLayout] = [:]
@@ -158,7 +159,9 @@ public final class RecallSnapshot: @unchecked Sendable {
     /// the store once per snapshot and then served from memory.
     public func ids<Rows: Collection>(ofRows rows: Rows) -> [String] where Rows.Element == Int {
         lock.lock(); defer { lock.unlock() }
+        if idCache.isEmpty { idCache = [String?](repeating: nil, count: table.count) }
         return rows.map { row in
+            guard idCache.indices.contains(row) else { return (try? table.id(ofRow: row)) ?? String(row) }
             if let cached = idCache[row] { return cached }
             let id = (try? table.id(ofRow: row)) ?? String(row)
             idCache[row] = id

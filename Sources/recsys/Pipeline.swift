@@ -14,6 +14,7 @@ final class ServingView: @unchecked Sendable {
     private var snapshots: [String: RecallSnapshot] = [:]
     private var fieldCaches: [String: ItemFieldCache] = [:]
     private var chosen: [String: RankerModel?] = [:]
+    private var rowIndexes: [String: (model: RankerModel, index: ItemRowIndex)] = [:]
 
     init(store: Store, snapshotID: Int, models: ModelCache = ModelCache()) {
         self.store = store
@@ -36,6 +37,16 @@ final class ServingView: @unchecked Sendable {
         let c = ItemFieldCache()
         fieldCaches[table] = c
         return c
+    }
+
+    /// `model`'s cached item parts addressed by the rows of `snapshot`.
+    func rowIndex(_ snapshot: RecallSnapshot, model: RankerModel) -> ItemRowIndex {
+        lock.lock(); defer { lock.unlock() }
+        let key = snapshot.table.name
+        if let r = rowIndexes[key], r.model === model { return r.index }
+        let index = model.rowIndex(count: snapshot.table.count)
+        rowIndexes[key] = (model, index)
+        return index
     }
 
     /// `name`, or the most recently trained model when nil; nil when the store has none.
@@ -178,14 +189,15 @@ enum Pipeline {
         let t1 = clock.now
         let recall = try snapshot.search(query.vector, options: SearchOptions(k: max(r.candidates, r.k), excludedRows: r.includeSeen ? [] : query.seenRows, filters: r.filters))
         let t2 = clock.now
-        let ids = snapshot.ids(ofRows: recall.hits.lazy.map(\.row))
+        let rows = recall.hits.map(\.row)
         var notes: [String] = []
         if let n = recall.note { notes.append(n) }
-        var order = Array(ids.indices)
+        var order = Array(rows.indices)
         var rankScores: [Float]?
-        if let model, !ids.isEmpty {
+        if let model, !rows.isEmpty {
             // the snapshot's transaction is locked for the feature reads only
-            let (scores, unknown) = try model.score(user: r.user, items: ids) { entity, keys in
+            let (scores, unknown) = try model.score(user: r.user, rows: rows, of: view.rowIndex(snapshot, model: model),
+                                                    ids: { snapshot.ids(ofRows: $0) }) { entity, keys in
                 try snapshot.withTransaction { txn in try keys.map { try txn.featureRow(entity, $0) } }
             }
             if !unknown.isEmpty && unknown.contains(where: { $0.hasPrefix("user ") }) { notes.append("no stored features for user \(r.user): ranked with empty user features") }
@@ -201,7 +213,7 @@ enum Pipeline {
             RecommendedItem(fields: f, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
         }
         return RecommendResponse(user: r.user, from: query.source, model: model?.record.name, recallMethod: recall.method,
-                                 candidatesRequested: r.candidates, candidatesRecalled: ids.count, candidatesExamined: recall.candidates,
+                                 candidatesRequested: r.candidates, candidatesRecalled: rows.count, candidatesExamined: recall.candidates,
                                  note: notes.isEmpty ? nil : notes.joined(separator: "; "),
                                  timings: StageTimings(modelLoadMs: ms(t0 - tStart), userVectorMs: ms(t1 - t0), recallMs: ms(t2 - t1), rankMs: ms(t3 - t2), totalMs: ms(clock.now - tStart)),
                                  results: Array(results))

@@ -139,6 +139,20 @@ final class RankerTests: XCTestCase {
         XCTAssertEqual(scores.count, 2)
         XCTAssertEqual(unknown, ["item nope"])
         XCTAssertTrue(scores.allSatisfy { $0 > 0 && $0 < 1 })
+        // the row-keyed serving path gives the same scores, cold and warm
+        let catalogue = ["7", "nope", "3"]
+        let index = loaded.rowIndex(count: catalogue.count)
+        for pass in 0..<2 {
+            let (byRow, unknownByRow) = try store.read { txn in
+                try loaded.score(user: "u1", rows: [2, 0, 1], of: index, ids: { $0.map { catalogue[$0] } }) { entity, keys in
+                    try keys.map { try txn.featureRow(entity, $0) }
+                }
+            }
+            let (byID, unknownByID) = try store.read { txn in try loaded.score(txn, user: "u1", items: ["3", "7", "nope"]) }
+            XCTAssertEqual(byRow, byID, "pass \(pass)")
+            XCTAssertEqual(Set(unknownByRow), Set(unknownByID), "pass \(pass)")
+            XCTAssertTrue(unknownByRow.contains("item nope"))
+        }
         // the serving path (first layer split into user and item parts) equals the plain forward pass
         let merged = try store.read { txn -> [[String: String]] in
             let u = try txn.featureRow(.user, "u1") ?? [:]
