@@ -47,7 +47,7 @@ struct JSONWriter {
 
     /// The fields every result item carries: genres, id, title (rendered
     /// once per snapshot) around its scores.
-    mutating func item(_ fields: ItemFields, scores: (inout JSONWriter) -> Void) {
+    mutating func item(_ fields: RenderedFields, scores: (inout JSONWriter) -> Void) {
         bytes.append(contentsOf: fields.head)
         scores(&self)
         bytes.append(contentsOf: fields.tail)
@@ -87,7 +87,8 @@ extension RecallJSON: JSONWritable {
         for i in results.indices {
             if i > 0 { w.raw(",") }
             w.raw("{")
-            w.item(results[i].fields) { w in w.key("score"); w.number(results[i].score) }
+            let score = results[i].score
+            w.item(results[i].rendered) { w in w.key("score"); w.number(score) }
             w.raw("}")
         }
         w.raw("]")
@@ -110,7 +111,7 @@ extension RecommendResponse: JSONWritable {
         w.key("recall_method"); w.string(recallMethod)
         w.key("results")
         w.objects(results) { w, r in
-            w.item(r.fields) { w in
+            w.item(r.rendered) { w in
                 if let s = r.rankScore { w.key("rank_score"); w.number(s) }
                 w.key("recall_score"); w.number(r.recallScore)
             }

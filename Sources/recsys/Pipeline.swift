@@ -131,6 +131,15 @@ struct RecommendedItem: Encodable {
     let fields: ItemFields
     let recallScore: Float
     let rankScore: Float?
+    /// `fields`' JSON, valid while `fields` lives.
+    let rendered: RenderedFields
+
+    init(fields: ItemFields, recallScore: Float, rankScore: Float?) {
+        self.fields = fields
+        self.recallScore = recallScore
+        self.rankScore = rankScore
+        rendered = fields.rendered
+    }
     var id: String { fields.id }
     var title: String? { fields.title }
     var genres: [String]? { fields.genres }

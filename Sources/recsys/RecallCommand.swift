@@ -260,6 +260,14 @@ struct UserQueryRequest {
 struct RecallHitJSON: Encodable {
     let fields: ItemFields
     let score: Float
+    /// `fields`' JSON, valid while `fields` lives.
+    let rendered: RenderedFields
+
+    init(fields: ItemFields, score: Float) {
+        self.fields = fields
+        self.score = score
+        rendered = fields.rendered
+    }
     var id: String { fields.id }
     var title: String? { fields.title }
     var genres: [String]? { fields.genres }
