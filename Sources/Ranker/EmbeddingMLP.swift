@@ -166,28 +166,40 @@ public final class EmbeddingMLP: @unchecked Sendable {
         return out
     }
 
-    /// The first layer's pre-activation contribution (without bias) of one
-    /// entity's columns: the stacked input is a sum of disjoint column slots,
-    /// so x W1 = x_user W1 + x_item W1. Serving computes the user's part once
-    /// per request and caches each item's part.
-    func firstLayerPart(_ row: RankerModel.EncodedRow, entity: FeatureEntity) -> [Float] {
-        let m = spec.numeric.count, c = spec.categorical.count
-        var one = SampleSet(spec: spec)
-        one.count = 1
-        one.categorical = [Int32](repeating: -1, count: c)
-        one.numeric = [Float](repeating: .nan, count: m)
-        var k = 0
-        for j in 0..<c where (spec.categorical[j].entity == .user) == (entity == .user) { one.categorical[j] = row.categorical[k]; k += 1 }
-        k = 0
-        for j in 0..<m where (spec.numeric[j].entity == .user) == (entity == .user) { one.numeric[j] = row.numeric[k]; k += 1 }
-        var x = [Float](repeating: 0, count: spec.inputWidth)
-        x.withUnsafeMutableBufferPointer { stack(one, row: 0, into: $0.baseAddress!) }
+    /// The first layer's pre-activation contributions (without bias) of rows
+    /// that hold one entity's columns, written `layers[0].outputs` floats per
+    /// row into `out`: the stacked input is a sum of disjoint column slots, so
+    /// x W1 = x_user W1 + x_item W1. Serving computes the user's part once per
+    /// request and caches each item's part; the rows go through one sgemm.
+    func firstLayerParts(_ rows: [RankerModel.EncodedRow], entity: FeatureEntity, into out: UnsafeMutablePointer<Float>) {
+        let m = spec.numeric.count, c = spec.categorical.count, n = rows.count, width = spec.inputWidth
+        guard n > 0 else { return }
+        var set = SampleSet(spec: spec)
+        set.count = n
+        set.categorical = [Int32](repeating: -1, count: n * c)
+        set.numeric = [Float](repeating: .nan, count: n * m)
+        let ownCategorical = (0..<c).filter { (spec.categorical[$0].entity == .user) == (entity == .user) }
+        let ownNumeric = (0..<m).filter { (spec.numeric[$0].entity == .user) == (entity == .user) }
+        for (r, row) in rows.enumerated() {
+            for (k, j) in ownCategorical.enumerated() { set.categorical[r * c + j] = row.categorical[k] }
+            for (k, j) in ownNumeric.enumerated() { set.numeric[r * m + j] = row.numeric[k] }
+        }
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: n * width)
+        defer { x.deallocate() }
+        for r in 0..<n { stack(set, row: r, into: x + r * width) }
         let first = layers[0]
-        var out = [Float](repeating: 0, count: first.outputs)
-        x.withUnsafeBufferPointer { xb in first.weights.withUnsafeBufferPointer { w in out.withUnsafeMutableBufferPointer { o in
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(first.inputs), Int32(first.outputs), 1, w.baseAddress!, Int32(first.outputs), xb.baseAddress!, 1, 0, o.baseAddress!, 1)
-        } } }
-        return out
+        first.weights.withUnsafeBufferPointer { w in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(first.outputs), Int32(first.inputs),
+                        1, x, Int32(width), w.baseAddress!, Int32(first.outputs), 0, out, Int32(first.outputs))
+        }
+    }
+
+    /// The first-layer part of one row (see `firstLayerParts`).
+    func firstLayerPart(_ row: RankerModel.EncodedRow, entity: FeatureEntity) -> [Float] {
+        [Float](unsafeUninitializedCapacity: layers[0].outputs) { buffer, initialized in
+            firstLayerParts([row], entity: entity, into: buffer.baseAddress!)
+            initialized = layers[0].outputs
+        }
     }
 
     /// Probabilities of one user against many items from their first-layer

@@ -66,11 +66,17 @@ extension Transaction {
     /// The stored feature row of a user or item, or nil.
     public func featureRow(_ entity: FeatureEntity, _ id: String) throws -> [String: String]? {
         guard id.utf8.count < 400, let raw = try blob(.features, Transaction.featureKey(entity, id)) else { return nil }
+        // column 0x1E value, pairs separated by 0x1F: split on bytes (ASCII
+        // control codes never occur inside UTF-8 sequences), not on Characters
         var out: [String: String] = [:]
-        for pair in String(decoding: raw, as: UTF8.self).split(separator: "\u{1F}", omittingEmptySubsequences: false) {
-            let kv = pair.split(separator: "\u{1E}", maxSplits: 1, omittingEmptySubsequences: false)
-            if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
+        var start = 0
+        func pair(_ end: Int) {
+            guard let mark = raw[start..<end].firstIndex(of: 0x1E) else { return }
+            out[String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<mark]), as: UTF8.self)] =
+                String(decoding: UnsafeRawBufferPointer(rebasing: raw[(mark + 1)..<end]), as: UTF8.self)
         }
+        for i in 0..<raw.count where raw[i] == 0x1F { pair(i); start = i + 1 }
+        pair(raw.count)
         return out
     }
 
@@ -263,15 +269,13 @@ public final class RankerModel: @unchecked Sendable {
             r.scratch = buffer
             let ids = missing.map { items[$0] }
             let rows = try features(.item, ids)
-            var known: [Bool] = []
-            known.reserveCapacity(missing.count)
-            for (j, (i, raw)) in zip(missing, rows).enumerated() {
-                let row = encode(raw, entity: .item, id: items[i])
-                (buffer + j * width).update(from: model.firstLayerPart(row, entity: .item), count: width)
+            let encoded = zip(missing, rows).map { i, raw in encode(raw, entity: .item, id: items[i]) }
+            model.firstLayerParts(encoded, entity: .item, into: buffer)
+            for (j, (i, row)) in zip(missing, encoded).enumerated() {
                 if !row.known { unknown.append("item \(items[i])") }
-                known.append(row.known)
                 r.pointers[i] = UnsafePointer(buffer + j * width)
             }
+            let known = encoded.map(\.known)
             for (i, slot) in zip(missing, itemParts.insert(ids, parts: buffer, known: known)) { r.slots[i] = slot }
         }
         return r
