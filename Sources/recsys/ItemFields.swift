@@ -28,15 +28,15 @@ final class ItemFields: @unchecked Sendable {
         self.id = id
         self.title = title
         self.genres = genres
-        var head = JSONWriter(capacity: 128)
-        if let genres { head.key("genres"); head.strings(genres) }
-        head.key("id"); head.string(id)
-        var tail = JSONWriter(capacity: 64)
-        if let title { tail.raw(","); tail.raw("\"title\":"); tail.string(title) }
-        storage = .allocate(capacity: head.bytes.count + tail.bytes.count)
-        _ = storage.initialize(fromContentsOf: head.bytes + tail.bytes)
-        rendered = RenderedFields(head: UnsafeBufferPointer(rebasing: storage[..<head.bytes.count]),
-                                  tail: UnsafeBufferPointer(rebasing: storage[head.bytes.count...]))
+        var w = JSONWriter(capacity: 192)
+        if let genres { w.key("genres"); w.strings(genres) }
+        w.key("id"); w.string(id)
+        let split = w.bytes.count
+        if let title { w.raw(","); w.raw("\"title\":"); w.string(title) }
+        storage = .allocate(capacity: w.bytes.count)
+        _ = storage.initialize(fromContentsOf: w.bytes)
+        rendered = RenderedFields(head: UnsafeBufferPointer(rebasing: storage[..<split]),
+                                  tail: UnsafeBufferPointer(rebasing: storage[split...]))
     }
 
     deinit { storage.deallocate() }

@@ -14,7 +14,9 @@ final class ServingView: @unchecked Sendable {
     private var snapshots: [String: RecallSnapshot] = [:]
     private var fieldCaches: [String: ItemFieldCache] = [:]
     private var chosen: [String: RankerModel?] = [:]
-    private var rowIndexes: [String: (model: RankerModel, index: ItemRowIndex)] = [:]
+    /// By table and model (a view keeps the models it chose alive, so their identities stay unique).
+    private var rowIndexes: [RowIndexKey: ItemRowIndex] = [:]
+    private struct RowIndexKey: Hashable { let table: String; let model: ObjectIdentifier }
 
     init(store: Store, snapshotID: Int, models: ModelCache = ModelCache()) {
         self.store = store
@@ -42,10 +44,10 @@ final class ServingView: @unchecked Sendable {
     /// `model`'s cached item parts addressed by the rows of `snapshot`.
     func rowIndex(_ snapshot: RecallSnapshot, model: RankerModel) -> ItemRowIndex {
         lock.lock(); defer { lock.unlock() }
-        let key = snapshot.table.name
-        if let r = rowIndexes[key], r.model === model { return r.index }
+        let key = RowIndexKey(table: snapshot.table.name, model: ObjectIdentifier(model))
+        if let index = rowIndexes[key] { return index }
         let index = model.rowIndex(count: snapshot.table.count)
-        rowIndexes[key] = (model, index)
+        rowIndexes[key] = index
         return index
     }
 
