@@ -16,7 +16,7 @@ enum Service {
     static func router(state: ServingState, metrics: ServiceMetrics, logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(ObservabilityMiddleware(metrics: metrics, logger: logger))
-        router.get("/healthz") { _, _ in json(["status": "ok"]) }
+        router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))) }
         router.get("/metrics") { _, _ in
             let tables = try state.store.read { try $0.tables() }.map { ($0.name, $0.version, $0.count) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(tables: tables))))
@@ -26,7 +26,7 @@ enum Service {
         }
         router.get("/v1/embeddings/{table}/{id}") { _, context in
             try guarded {
-                let table = try context.parameters.require("table"), id = try context.parameters.require("id")
+                let table = try pathParameter("table", context), id = try pathParameter("id", context)
                 let body = try state.store.read { txn -> VectorJSON in
                     VectorJSON(id: id, title: try txn.item(id)?.title, vector: Array(try txn.table(table).vector(of: id)))
                 }
@@ -36,7 +36,7 @@ enum Service {
         router.get("/v1/recall/user/{id}") { request, context in
             try guarded {
                 let q = request.uri.queryParameters
-                let id = try context.parameters.require("id")
+                let id = try pathParameter("id", context)
                 let table = q.get("table") ?? "item2vec"
                 let k = try intParameter(q.get("k"), "k", default: 100)
                 let source = try q.get("from").map { s -> UserVectorSource in
@@ -55,7 +55,7 @@ enum Service {
         router.get("/v1/recall/item/{id}") { request, context in
             try guarded {
                 let q = request.uri.queryParameters
-                let id = try context.parameters.require("id")
+                let id = try pathParameter("id", context)
                 let table = q.get("table") ?? "item2vec"
                 let k = try intParameter(q.get("k"), "k", default: 10)
                 let view = try state.view()
@@ -97,7 +97,7 @@ enum Service {
     /// The recommend route's parameters.
     static func recommendRequest(_ request: Request, _ context: some RequestContext) throws -> RecommendRequest {
         let q = request.uri.queryParameters
-        var r = RecommendRequest(user: try context.parameters.require("id"))
+        var r = RecommendRequest(user: try pathParameter("id", context))
         r.k = try intParameter(q.get("k"), "k", default: 20)
         r.candidates = try intParameter(q.get("candidates"), "candidates", default: 800)
         r.model = q.get("model")
@@ -113,6 +113,14 @@ enum Service {
     /// Runs CPU-heavy handler work on NIO's thread pool instead of the event loop.
     static func offloaded(_ body: @escaping @Sendable () throws -> Response) async throws -> Response {
         try await NIOThreadPool.singleton.runIfActive(body)
+    }
+
+    /// A path parameter with its percent-escapes decoded (`/v1/recall/user/a%20b` is user "a b").
+    static func pathParameter(_ name: String, _ context: some RequestContext) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
+        guard let decoded = raw.removingPercentEncoding else { throw CLIError("\(name) '\(raw)' is not valid percent-encoded UTF-8") }
+        return decoded
     }
 
     static func intParameter(_ value: String?, _ name: String, default d: Int) throws -> Int {
@@ -150,7 +158,9 @@ enum Service {
     static func json<T: JSONWritable>(_ value: T) -> Response {
         var w = JSONWriter(capacity: value.estimatedBytes)
         value.write(to: &w)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        var body = ByteBufferAllocator().buffer(capacity: w.count)
+        body.writeBytes(UnsafeRawBufferPointer(w.bytes))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
@@ -164,19 +174,6 @@ enum Service {
     static func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
         json(["error": message], status: status)
     }
-
-    /// The route template of a path, for metrics and logs (bounded label values).
-    static func route(of path: String) -> String {
-        let parts = path.split(separator: "/")
-        switch parts.count {
-        case 1: return "/" + parts[0]
-        case 2: return "/" + parts.joined(separator: "/")
-        case 3 where parts[1] == "embeddings": return "/v1/embeddings/{table}"
-        case 4 where parts[1] == "embeddings": return "/v1/embeddings/{table}/{id}"
-        case 4: return "/v1/\(parts[1])/\(parts[2])/{id}"
-        default: return "other"
-        }
-    }
 }
 
 /// One log line per request (route, status, latency) and the metrics behind /metrics.
@@ -186,7 +183,8 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let clock = ContinuousClock(), start = clock.now
-        let route = Service.route(of: request.uri.path)
+        // the matched route's template (bounded label values); unmatched paths share one label
+        let route = context.endpointPath ?? "other"
         var status = 500
         defer {
             let seconds = ms(clock.now - start) / 1000
@@ -197,6 +195,11 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
             let response = try await next(request, context)
             status = Int(response.status.code)
             return response
+        } catch let error as HTTPError {
+            // hummingbird's own errors (no such route, wrong method) get the same JSON body as ours
+            status = Int(error.status.code)
+            let message = error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.body ?? "\(error.status)"
+            return Service.errorResponse(error.status, message)
         } catch let error as HTTPResponseError {
             status = Int(error.status.code)
             throw error

@@ -57,7 +57,8 @@ final class ServiceRouteTests: XCTestCase {
             for (uri, status) in [("/v1/embeddings/item2vec/99", HTTPResponse.Status.notFound), ("/v1/embeddings/nope/1", .notFound),
                                   ("/v1/recall/item/99", .notFound), ("/v1/recall/user/nobody", .notFound),
                                   ("/v1/recall/user/u1?k=0", .badRequest), ("/v1/recall/user/u1?k=x", .badRequest),
-                                  ("/v1/recall/user/u1?where=bad", .badRequest), ("/v1/recommend/user/u1?candidates=-1", .badRequest)] {
+                                  ("/v1/recall/user/u1?where=bad", .badRequest), ("/v1/recommend/user/u1?candidates=-1", .badRequest),
+                                  ("/v2/no/such/route", .notFound)] {
                 try await client.execute(uri: uri, method: .get) { r in
                     XCTAssertEqual(r.status, status, uri)
                     let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any]
@@ -70,8 +71,30 @@ final class ServiceRouteTests: XCTestCase {
             try await client.execute(uri: "/metrics", method: .get) { r in
                 let text = String(buffer: r.body)
                 XCTAssertTrue(text.contains("recsys_requests_total{route=\"/v1/recall/item/{id}\",status=\"200\"} 1"), text)
+                XCTAssertTrue(text.contains("recsys_requests_total{route=\"other\",status=\"404\"} 1"), text)
                 XCTAssertTrue(text.contains("recsys_table_version{table=\"item2vec\"} 1"))
                 XCTAssertTrue(text.contains("recsys_request_duration_seconds_bucket"))
+            }
+        }
+    }
+
+    func testPercentEncodedIdsAndTitlesThatNeedEscaping() async throws {
+        let dir = TempDir()
+        let (app, store) = try makeApp(dir)
+        try store.importVectors(from: dir.write("more.txt", "u 2:0 0 1\n"), table: "user", options: ImportOptions(kind: .user))
+        try store.importItems(from: dir.write("more.csv", "movieId,title,genres\n4,\"Say \"\"Hi\"\" \\ tab\there\",Horror\n"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/recall/user/u%202?k=1", method: .get) { r in
+                XCTAssertEqual(r.status, .ok, String(buffer: r.body))
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]
+                XCTAssertEqual((body["query"] as? [String: Any])?["user"] as? String, "u 2")
+                let hit = (body["results"] as! [[String: Any]])[0]
+                XCTAssertEqual(hit["id"] as? String, "4")
+                XCTAssertEqual(hit["title"] as? String, "Say \"Hi\" \\ tab\there")
+            }
+            try await client.execute(uri: "/v1/recall/user/u%ZZ", method: .get) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertNotNil((try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])?["error"] as? String)
             }
         }
     }
