@@ -77,11 +77,11 @@ def main():
     srv = subprocess.Popen([RECSYS, "serve", "--port", str(port), "--store", store, "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     srv.stdout.readline()
     res = {"date": time.strftime("%Y-%m-%d %H:%M"), "seconds": a.seconds, "concurrency": 16, "repeats": a.repeats}
-    # warm up
-    wrk("/v1/recommend/user/%s?k=20&candidates=800", users, 3, port)
-    res["rss_before_kb"], res["rss_anon_before_kb"], res["rss_file_before_kb"] = (rss_kb(srv.pid, f) for f in ("VmRSS", "RssAnon", "RssFile"))
     loads = [("recommend", "/v1/recommend/user/%s?k=20&candidates=800"), ("recall", "/v1/recall/user/%s?k=100"),
              ("healthz", "/healthz?u=%s")]  # healthz, the floor: the same load on a route that does no work
+    # warm up every route (per-snapshot caches, the thread pool, allocator arenas) before the RSS baseline
+    for _, path in loads: wrk(path, users, 3, port)
+    res["rss_before_kb"], res["rss_anon_before_kb"], res["rss_file_before_kb"] = (rss_kb(srv.pid, f) for f in ("VmRSS", "RssAnon", "RssFile"))
     runs = {}
     # rounds of every load in turn, so a noisy stretch of the shared machine lands on all of them
     for _ in range(a.repeats):
