@@ -198,6 +198,10 @@ final class JSONLinesWriter: VectorWriter {
 
 /// JSON string escaping.
 public enum JSONText {
+    /// Whether `b` stands as itself inside a JSON string (no escape needed).
+    @inlinable
+    public static func isPlain(_ b: UInt8) -> Bool { b >= 0x20 && b != 0x22 && b != 0x5C }
+
     /// Appends a string as a quoted JSON string.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         var s = s
@@ -211,7 +215,7 @@ public enum JSONText {
         var runStart = 0
         for i in 0..<bytes.count {
             let b = bytes[i]
-            if b >= 0x20 && b != 0x22 && b != 0x5C { continue }
+            if isPlain(b) { continue }
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
             appendEscaped(b, to: &out)
             runStart = i + 1
@@ -224,7 +228,7 @@ public enum JSONText {
     public static func appendString<S: Sequence>(_ bytes: S, to out: inout [UInt8]) where S.Element == UInt8 {
         out.append(0x22)
         for b in bytes {
-            if b >= 0x20 && b != 0x22 && b != 0x5C { out.append(b) } else { appendEscaped(b, to: &out) }
+            if isPlain(b) { out.append(b) } else { appendEscaped(b, to: &out) }
         }
         out.append(0x22)
     }

@@ -51,7 +51,7 @@ struct JSONWriter: ~Copyable {
     mutating func string(_ s: String) {
         var s = s
         s.withUTF8 { utf8 in
-            if utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+            if utf8.allSatisfy(JSONText.isPlain) {
                 append(UInt8(ascii: "\""))
                 append(utf8)
                 append(UInt8(ascii: "\""))
