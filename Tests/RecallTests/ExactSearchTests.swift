@@ -74,7 +74,8 @@ final class ExactSearchTests: XCTestCase {
             var admitted = [UInt64](repeating: ~0, count: (n + 63) / 64)
             if n > 10 { admitted[0] &= ~(1 << 1) }
             for k in [1, 5, n / 2 + 1, n + 3] {
-                let got = scores.withUnsafeBufferPointer { p in
+                var masked = scores
+                let got = masked.withUnsafeMutableBufferPointer { p in
                     admitted.withUnsafeBufferPointer { a in HistogramSelection.best(k, of: p.baseAddress!, count: n, admitted: a.baseAddress!) }
                 }
                 let want = (0..<n).filter { scores[$0] > -.infinity && !(n > 10 && $0 == 1) }

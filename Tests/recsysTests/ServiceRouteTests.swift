@@ -126,6 +126,18 @@ final class ServiceRouteTests: XCTestCase {
                 XCTAssertNotNil((body["results"] as! [[String: Any]])[0]["rank_score"] as? Double)
             }
             try await client.execute(uri: "/v1/recommend/user/u1?model=nope", method: .get) { XCTAssertEqual($0.status, .notFound) }
+            // a request over the inline limit ranks on the thread pool, with the same answer
+            var answers: [[String]] = []
+            for candidates in [Service.inlineCandidateLimit, Service.inlineCandidateLimit + 1] {
+                try await client.execute(uri: "/v1/recommend/user/u1?k=3&model=m&candidates=\(candidates)", method: .get) { r in
+                    XCTAssertEqual(r.status, .ok)
+                    let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]
+                    answers.append((body["results"] as! [[String: Any]]).map { $0["id"] as! String })
+                }
+            }
+            XCTAssertEqual(answers.count, 2)
+            XCTAssertEqual(answers.first?.count, 3)
+            XCTAssertEqual(answers.first, answers.last)
         }
     }
 }
