@@ -79,6 +79,8 @@ def main():
     if not shutil.which("valgrind"): sys.exit("needs valgrind (apt-get install valgrind)")
     users = [l.split(":")[0] for l in open(f"{SP}/userEmb.csv")][:500]
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"], capture_output=True, text=True).stdout.strip():
+        commit += "+changes"  # the binary was built from uncommitted sources
     res = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "loads": {name: {"path": path, "requests": n} for name, path, n in LOADS}}
     for name, v in counts(a.binary, users).items(): res["loads"][name]["instructions_per_request"] = v
     if a.baseline:
