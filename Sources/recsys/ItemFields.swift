@@ -78,15 +78,16 @@ final class ItemFieldCache: @unchecked Sendable {
             guard r < byRow.count, let f = byRow[r] else { break }
             out.append(f)
         }
+        if out.count == rows.count { lock.unlock(); return out }
+        // some rows are not cached yet: look up only those, in one batch
+        let cached = rows.map { $0 < byRow.count ? byRow[$0] : nil }
         lock.unlock()
-        if out.count == rows.count { return out }
-        // the first row not cached and everything after it, in one batch
-        let rest = Array(rows[out.count...])
-        let found = ItemFields.lookup(snapshot, rows: rest)
+        let missing = rows.indices.filter { cached[$0] == nil }.map { rows[$0] }
+        let found = ItemFields.lookup(snapshot, rows: missing)
+        var next = found.makeIterator()
         lock.lock()
-        for (r, f) in zip(rest, found) where r < byRow.count { byRow[r] = f }
+        for (r, f) in zip(missing, found) where r < byRow.count && byRow[r] == nil { byRow[r] = f }
         lock.unlock()
-        out.append(contentsOf: found)
-        return out
+        return cached.map { $0 ?? next.next()! }
     }
 }

@@ -35,7 +35,7 @@ struct ServeCommand: ParsableCommand {
         // hop to the cooperative pool and back (measured under wrk: fewer
         // context switches, lower tail latency on a small machine).
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        var logger = Logger(label: "recsys")
+        var logger = Logger(label: "recsys") { ServiceLogHandler(label: $0) }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("--log-level: unknown level '\(logLevel)'") }
         logger.logLevel = level
         let state = ServingState(store: s)
