@@ -68,11 +68,22 @@ struct JSONWriter: ~Copyable {
         raw(k)
         raw("\":")
     }
+    /// Shortest round-tripping decimal, as `description` spells it, written
+    /// without building a String (`write(to:)` hands its ASCII buffer over).
     mutating func number(_ x: Double) {
-        if x.isFinite { var s = x.description; s.withUTF8 { append($0) } } else { raw("null") }
+        if x.isFinite { withUnsafeMutablePointer(to: &self) { var sink = Sink(writer: $0); x.write(to: &sink) } } else { raw("null") }
     }
     mutating func number(_ x: Float) {
-        if x.isFinite { var s = x.description; s.withUTF8 { append($0) } } else { raw("null") }
+        if x.isFinite { withUnsafeMutablePointer(to: &self) { var sink = Sink(writer: $0); x.write(to: &sink) } } else { raw("null") }
+    }
+
+    /// A `TextOutputStream` over the writer, for the standard library's
+    /// number formatting: floats arrive through `_writeASCII` as the bytes
+    /// `description` would hold; anything else through `write(_:)`.
+    private struct Sink: TextOutputStream {
+        let writer: UnsafeMutablePointer<JSONWriter>
+        mutating func write(_ string: String) { var s = string; s.withUTF8 { writer.pointee.append($0) } }
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { writer.pointee.append(buffer) }
     }
     mutating func number(_ x: Int) { var s = String(x); s.withUTF8 { append($0) } }
     mutating func optionalString(_ s: String?) { if let s { string(s) } else { raw("null") } }
