@@ -15,8 +15,9 @@ struct ServiceLogHandler: LogHandler {
     var metadataProvider: Logger.MetadataProvider?
     private let write: @Sendable (String) -> Void
 
-    /// - Parameter write: where finished lines go (each ends in a newline).
-    init(label: String, write: @escaping @Sendable (String) -> Void = ServiceLogHandler.standardError) {
+    /// - Parameter write: where finished lines go (each ends in a newline;
+    ///   the default writes each line to standard error in one call).
+    init(label: String, write: @escaping @Sendable (String) -> Void = { writeStderr($0) }) {
         self.label = label
         self.write = write
     }
@@ -38,20 +39,6 @@ struct ServiceLogHandler: LogHandler {
         for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
         line += " [\(event.source)] \(event.message)\n"
         write(line)
-    }
-
-    /// One `write(2)` per line on standard error (unbuffered), so lines from
-    /// the event loops never interleave.
-    static let standardError: @Sendable (String) -> Void = { line in
-        var line = line
-        line.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = Foundation.write(2, bytes.baseAddress! + done, bytes.count - done)
-                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-                done += n
-            }
-        }
     }
 
     /// Local time, as `StreamLogHandler` prints it.
