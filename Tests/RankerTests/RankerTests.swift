@@ -164,6 +164,32 @@ final class RankerTests: XCTestCase {
         XCTAssertEqual(scores[1], plain[1], accuracy: 1e-5)
     }
 
+    /// Serving's inference pass (bias-accumulating sgemm, ReLU fused into the
+    /// output layer's dot product) gives the training forward pass's
+    /// probabilities, for shapes it fuses and ones it hands back.
+    func testInferenceMatchesForward() throws {
+        for (hidden, residual) in [([24, 20], false), ([16, 16], false), ([9], false), ([8, 8], true)] {
+            var spec = RankerTests.smallSpec
+            spec.hidden = hidden
+            spec.residual = residual
+            let m = try EmbeddingMLP(spec: spec, seed: 7)
+            var rng = SplitMix64(seed: 3)
+            for l in m.layers.indices { m.layers[l].bias = m.layers[l].bias.map { _ in rng.unit() - 0.5 } }
+            let batch = 37
+            let a = Workspace(model: m, batch: batch), b = Workspace(model: m, batch: batch)
+            for i in a.x.indices { a.x[i] = (rng.unit() * 2 - 1) * 3 }
+            b.x = a.x
+            a.x[5] = .nan; b.x[5] = .nan  // a NaN input reaches ReLU as NaN in both passes
+            let plain = Array(m.forward(a, batch: batch))
+            let fused = Array(m.infer(b, batch: batch, fromStage: 0))
+            XCTAssertEqual(plain.count, fused.count)
+            for r in 0..<batch {
+                XCTAssertEqual(fused[r], plain[r], accuracy: 1e-5, "hidden \(hidden) residual \(residual) row \(r)")
+            }
+            XCTAssertGreaterThan(Set(plain.map { ($0 * 1e4).rounded() }).count, batch / 2, "probabilities should vary by row")
+        }
+    }
+
     func testBadSampleFilesNameFileLineAndReason() throws {
         let spec = RankerTests.smallSpec
         let cases: [(String, String)] = [
