@@ -110,6 +110,24 @@ public final class Store: @unchecked Sendable {
         return info.me_mapsize
     }
 
+    /// The id of the last committed write: equals `Transaction.snapshotID` of
+    /// a read transaction begun now. Reads the meta page only (no transaction).
+    public var latestSnapshotID: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return info.me_last_txnid
+    }
+
+    /// Bytes of the data file in use (up to its highest page): what the file
+    /// needs. It grows while an open read transaction keeps pages that later
+    /// commits freed from being reused.
+    public var usedBytes: Int {
+        var info = MDB_envinfo(), stat = MDB_stat()
+        mdb_env_info(env, &info)
+        mdb_env_stat(env, &stat)
+        return (info.me_last_pgno + 1) * Int(stat.ms_psize)
+    }
+
     func dbi(_ db: Database) -> MDB_dbi { dbis[db.rawValue] }
 
     /// Runs `body` in a read-only transaction: a consistent snapshot of the store.

@@ -106,12 +106,33 @@ final class ServingState: @unchecked Sendable {
     init(store: Store) { self.store = store }
 
     func view() throws -> ServingView {
-        let id = try store.read { $0.snapshotID }
+        let id = store.latestSnapshotID
         lock.lock(); defer { lock.unlock() }
         if let c = current, c.snapshotID == id { return c }
         let v = ServingView(store: store, snapshotID: id, models: models)
         current = v
         return v
+    }
+
+    /// The snapshot the current view serves, nil when there is none.
+    var currentSnapshotID: Int? {
+        lock.lock(); defer { lock.unlock() }
+        return current?.snapshotID
+    }
+
+    /// Lets go of the current view when a write has committed since it was
+    /// made; its read transactions end once the requests using it finish.
+    /// LMDB reuses no page freed after the oldest open reader, so a view kept
+    /// by an idle service made every later import grow the store file (by a
+    /// whole table per import: 66 MB to 822 MB in 20 s of back-to-back
+    /// imports while only /healthz was served). Returns whether it let go.
+    @discardableResult
+    func releaseIfStale() -> Bool {
+        let id = store.latestSnapshotID
+        lock.lock(); defer { lock.unlock() }
+        guard let c = current, c.snapshotID != id else { return false }
+        current = nil
+        return true
     }
 }
 

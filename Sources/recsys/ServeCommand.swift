@@ -43,6 +43,7 @@ struct ServeCommand: ParsableCommand {
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "recsys"),
+            services: [StaleViewReleaser(state: state, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 writeStdout("listening on http://\(host):\(port)\n")
