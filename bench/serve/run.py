@@ -3,7 +3,8 @@
 store: /v1/recommend/user/{id} (k=20, 800 candidates) and /v1/recall/user/{id},
 concurrency 16, 30 s each, random users from a fixed list; then recommend
 again while 100k-vector imports replace a table back to back (at normal priority, then under
-nice -n 19). Writes bench/results/serve.{md,json}.
+nice -n 19), and imports while only /healthz is served (the store file must
+not grow by a table per import). Writes bench/results/serve.{md,json}.
 
 Each load runs with wrk on one thread (the load generator on one core, the
 service's two event loops on the other and whatever the generator leaves),
@@ -125,6 +126,8 @@ def main():
     # snapshot the service switches to on its next request. Once at the importer's normal priority,
     # once under `nice -n 19` (how a bulk load is usually run beside a latency-bound service).
     stop = os.path.join(DATA, "stop-imports")
+    data_file = os.path.join(store, "data.mdb")
+    res["store_bytes_before_imports"] = os.path.getsize(data_file)
     for name, nice in [("recommend_during_import", []), ("recommend_during_nice_import", ["nice", "-n", "19"])]:
         if os.path.exists(stop): os.remove(stop)
         imp = subprocess.Popen([*nice, "bash", "-c", f"n=0; while [ ! -e {stop} ]; do {RECSYS} embedding import {big} --table bulk --store {store} >/dev/null || exit 1; n=$((n+1)); done; echo $n"],
@@ -134,6 +137,18 @@ def main():
         res[name.replace("recommend_during", "imports_during")] = int(imp.stdout.read().strip() or 0)
         res[name.replace("recommend_during", "import_exit_during")] = imp.wait()
         os.remove(stop)
+    res["store_bytes_after_imports"] = os.path.getsize(data_file)
+    # then imports while the service gets only /healthz (an idle service): the
+    # service must let go of the snapshot the imports leave behind, or LMDB
+    # cannot reuse pages and the file grows by a table per import
+    if os.path.exists(stop): os.remove(stop)
+    imp = subprocess.Popen(["bash", "-c", f"n=0; while [ ! -e {stop} ]; do {RECSYS} embedding import {big} --table bulk --store {store} >/dev/null || exit 1; n=$((n+1)); done; echo $n"],
+                           stdout=subprocess.PIPE, text=True)
+    before_idle = os.path.getsize(data_file)
+    wrk("/healthz?u=%s", users, a.seconds, port, 1, srv.pid)
+    open(stop, "w").close()
+    res["imports_while_idle"] = int(imp.stdout.read().strip() or 0); imp.wait(); os.remove(stop)
+    res["store_bytes_idle_growth"] = os.path.getsize(data_file) - before_idle
     res["imports_during_load"] = res["imports_during_import"] + res["imports_during_nice_import"]
     res["import_exit"] = max(res["import_exit_during_import"], res["import_exit_during_nice_import"])
     for name, rs in runs.items():
@@ -172,7 +187,10 @@ def main():
               f"anonymous memory (the heap) {res['rss_anon_before_kb'] / 1024:.1f} -> {res['rss_anon_after_kb'] / 1024:.1f} MiB ({res['rss_anon_growth'] * 100:+.1f}%), "
               f"mapped files {res['rss_file_before_kb'] / 1024:.1f} -> {res['rss_file_after_kb'] / 1024:.1f} MiB",
               "(the binary, libraries and the store's clean pages: each commit moves the pages a request reads, and the kernel maps",
-              f"16 neighbouring pages around each fault, bounded by the store's file). The imports exited {res['import_exit']}."]
+              f"16 neighbouring pages around each fault, bounded by the store's file). The imports exited {res['import_exit']}.",
+              "", f"Store file: {res['store_bytes_before_imports'] / 2**20:.0f} MiB before the import loads, {res['store_bytes_after_imports'] / 2**20:.0f} MiB after them; "
+              f"{res['imports_while_idle']} more imports while only /healthz was served grew it by {res['store_bytes_idle_growth'] / 2**20:.0f} MiB",
+              "(a service holding a left-behind snapshot's reader open makes LMDB take fresh pages for every import)."]
     with open(os.path.join(ROOT, "bench/results/serve.md"), "w") as f: f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
