@@ -53,6 +53,11 @@ def server_side(before, after):
     p99 = next(b for b in bounds if delta[b] >= 0.99 * total)
     return {"requests": total, "p99_bound_ms": p99 * 1000, "over_25ms": total - delta[0.025]}
 
+def cpu_ticks():
+    """(all, steal) clock ticks of every CPU since boot, from /proc/stat."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(f[:8]), f[7]
+
 def wrk(url_path, users, seconds, port, threads=1, server_pid=None):
     lua = os.path.join(DATA, "users.lua")
     with open(lua, "w") as f:
@@ -62,6 +67,7 @@ def wrk(url_path, users, seconds, port, threads=1, server_pid=None):
     cpu0 = cpu_seconds(server_pid) if server_pid else None
     route = re.sub(r"/%s.*|\?.*", "", url_path) + ("/{id}" if "/%s" in url_path else "")
     hist0 = server_histogram(port, route)
+    ticks0 = cpu_ticks()
     out = subprocess.run(["wrk", f"-t{threads}", "-c16", f"-d{seconds}s", "--latency", "-s", lua, f"http://127.0.0.1:{port}"], capture_output=True, text=True).stdout
     def lat(label):
         m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
@@ -85,7 +91,10 @@ def wrk(url_path, users, seconds, port, threads=1, server_pid=None):
     avg_ms = float(avg.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[avg.group(2)]
     duration = float(re.search(r"requests in ([\d.]+)s", out).group(1))
     littles = avg_ms / 1000 * requests / (16 * duration)
-    return {"server": server_side(hist0, server_histogram(port, route)), "littles_law_ratio": littles, "mean_ms": avg_ms,"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": lat("50%"), "p99_ms": lat("99%"),
+    ticks1 = cpu_ticks()
+    # CPU time the hypervisor gave to other guests while this VM's vCPUs wanted it
+    steal = (ticks1[1] - ticks0[1]) / max(1, ticks1[0] - ticks0[0])
+    return {"steal_share": steal, "server": server_side(hist0, server_histogram(port, route)), "littles_law_ratio": littles, "mean_ms": avg_ms,"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": lat("50%"), "p99_ms": lat("99%"),
             "max_ms": mx, "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else None,
             "service_cpu_us_per_request": cpu_us, "raw": out}
 
@@ -162,18 +171,20 @@ def main():
     lines = [f"# Service benchmark ({res['date']}): wrk -c16 -d{a.seconds}s on 127.0.0.1, demo store, 500 random users", "",
              f"One-thread loads ran {a.repeats} times each, in rounds; a row is the run with the median p99, and the",
              "last column gives every run's p99, so the spread between identical runs on this shared machine shows.", "",
-             "| load | wrk threads | requests/s | p50 ms | p99 ms | max ms | non-2xx | service CPU us/request | p99 of each run ms | handler p99 within ms | handler > 25 ms | Little's law |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| load | wrk threads | requests/s | p50 ms | p99 ms | max ms | non-2xx | service CPU us/request | p99 of each run ms | handler p99 within ms | handler > 25 ms | Little's law | CPU stolen |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for k in ["recommend", "recall", "healthz", "recommend_during_import", "recommend_during_nice_import", "recommend_wrk2", "recall_wrk2", "healthz_wrk2"]:
         w = res[k]
         name, t = (k[:-5], 2) if k.endswith("_wrk2") else (k, 1)
         every = ", ".join(f"{r['p99_ms']:.2f}" for r in res[k + "_runs"])
-        lines.append(f"| {name.replace('_', ' ').replace('nice import', 'import at nice 19')} | {t} | {w['requests_per_s']:,.0f} | {w['p50_ms']:.2f} | {w['p99_ms']:.2f} | {w['max_ms']:.2f} | {sum(r['non_2xx'] for r in res[k + '_runs'])} | {w['service_cpu_us_per_request']:.0f} | {every} | {w['server']['p99_bound_ms']:g} | {w['server']['over_25ms']} | {w['littles_law_ratio']:.2f} |")
+        lines.append(f"| {name.replace('_', ' ').replace('nice import', 'import at nice 19')} | {t} | {w['requests_per_s']:,.0f} | {w['p50_ms']:.2f} | {w['p99_ms']:.2f} | {w['max_ms']:.2f} | {sum(r['non_2xx'] for r in res[k + '_runs'])} | {w['service_cpu_us_per_request']:.0f} | {every} | {w['server']['p99_bound_ms']:g} | {w['server']['over_25ms']} | {w['littles_law_ratio']:.2f} | {w['steal_share'] * 100:.1f}% |")
     suspect = [f"{k} run {i + 1} ({r['littles_law_ratio']:.2f})" for k in res if k.endswith("_runs") for i, r in enumerate(res[k]) if r["littles_law_ratio"] > 1.15]
     lines += ["", "Handler p99: the bound of the service's own /metrics histogram bucket that holds the 99th percentile of",
               "the time from routing to the handler's return (the median run's), and how many of the run's requests took over 25 ms there.",
               "Little's law: wrk's mean latency x requests / (16 connections x duration); 1.00 in a consistent run. A run far above",
               "1 reports latencies its own throughput rules out (wrk times with gettimeofday).",
+              "CPU stolen: the share of the machine's CPU time the hypervisor gave to other guests during the run (/proc/stat steal);",
+              "the handler's time includes any stretch the host took its vCPU away.",
               "Runs that break it by more than 15%: " + (", ".join(suspect) if suspect else "none") + "."]
     lines += ["", "healthz is the floor: hummingbird, NIO and wrk on the same two cores with no work in the handler.",
               "With two wrk threads the generator and the service's two event loops share the two cores and the",
