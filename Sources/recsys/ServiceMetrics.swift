@@ -22,8 +22,9 @@ final class ServiceMetrics: @unchecked Sendable {
         stats.sum += seconds
     }
 
-    /// The Prometheus exposition, with `tables` as (name, version, rows) gauges.
-    func render(tables: [(String, UInt32, Int)]) -> String {
+    /// The Prometheus exposition, with `tables` as (name, version, rows)
+    /// gauges and the store file's in-use bytes (`Store.usedBytes`).
+    func render(tables: [(String, UInt32, Int)], storeUsedBytes: Int) -> String {
         lock.lock(); defer { lock.unlock() }
         var out = "# HELP recsys_requests_total HTTP requests by route and status.\n# TYPE recsys_requests_total counter\n"
         let sorted = routes.sorted { $0.key < $1.key }
@@ -48,6 +49,8 @@ final class ServiceMetrics: @unchecked Sendable {
         for (name, version, _) in tables { out += "recsys_table_version{table=\"\(name)\"} \(version)\n" }
         out += "# HELP recsys_table_rows Vectors in each embedding table.\n# TYPE recsys_table_rows gauge\n"
         for (name, _, rows) in tables { out += "recsys_table_rows{table=\"\(name)\"} \(rows)\n" }
+        out += "# HELP recsys_store_used_bytes Bytes of the store file in use; it grows when a long-open reader keeps LMDB from reusing pages.\n# TYPE recsys_store_used_bytes gauge\n"
+        out += "recsys_store_used_bytes \(storeUsedBytes)\n"
         return out
     }
 }

@@ -22,7 +22,7 @@ final class ServiceRouteTests: XCTestCase {
 
     func testEveryRouteAnswersJSONWithTheRightStatus() async throws {
         let dir = TempDir()
-        let (app, _) = try makeApp(dir)
+        let (app, store) = try makeApp(dir)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { XCTAssertEqual($0.status, .ok) }
             try await client.execute(uri: "/v1/tables", method: .get) { r in
@@ -74,6 +74,8 @@ final class ServiceRouteTests: XCTestCase {
                 XCTAssertTrue(text.contains("recsys_requests_total{route=\"other\",status=\"404\"} 1"), text)
                 XCTAssertTrue(text.contains("recsys_table_version{table=\"item2vec\"} 1"))
                 XCTAssertTrue(text.contains("recsys_request_duration_seconds_bucket"))
+                let used = text.split(separator: "\n").first { $0.hasPrefix("recsys_store_used_bytes ") }
+                XCTAssertEqual(used.flatMap { Int($0.split(separator: " ")[1]) }, store.usedBytes, text)
             }
         }
     }
