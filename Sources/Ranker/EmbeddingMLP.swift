@@ -17,6 +17,15 @@ struct DenseLayer: Sendable {
         weights = (0..<(inputs * outputs)).map { _ in (rng.unit() * 2 - 1) * limit }
         bias = [Float](repeating: 0, count: outputs)
     }
+
+    /// out = input W for `rows` rows (row-major, `inputs` and `outputs`
+    /// floats per row); with `accumulate`, out += input W (no zeroing pass).
+    func multiply(_ input: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        weights.withUnsafeBufferPointer { w in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(outputs), Int32(inputs),
+                        1, input, Int32(inputs), w.baseAddress!, Int32(outputs), accumulate ? 1 : 0, out, Int32(outputs))
+        }
+    }
 }
 
 /// One step of the MLP.
@@ -187,11 +196,7 @@ public final class EmbeddingMLP: @unchecked Sendable {
         let x = UnsafeMutablePointer<Float>.allocate(capacity: n * width)
         defer { x.deallocate() }
         for r in 0..<n { stack(set, row: r, into: x + r * width) }
-        let first = layers[0]
-        first.weights.withUnsafeBufferPointer { w in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(first.outputs), Int32(first.inputs),
-                        1, x, Int32(width), w.baseAddress!, Int32(first.outputs), 0, out, Int32(first.outputs))
-        }
+        layers[0].multiply(x, rows: n, into: out)
     }
 
     /// The first-layer part of one row (see `firstLayerParts`).
@@ -262,10 +267,7 @@ public final class EmbeddingMLP: @unchecked Sendable {
         hidden.bias.withUnsafeBufferPointer { b in
             for r in 0..<batch { (h + r * o).update(from: b.baseAddress!, count: o) }
         }
-        hidden.weights.withUnsafeBufferPointer { w in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(o), Int32(hidden.inputs),
-                        1, input, Int32(hidden.inputs), w.baseAddress!, Int32(o), 1, h, Int32(o))
-        }
+        hidden.multiply(input, rows: batch, into: h, accumulate: true)
         let p = ws.probabilities, outBias = layers[outLayer].bias[0]
         layers[outLayer].weights.withUnsafeBufferPointer { w in
             for r in 0..<batch {
@@ -318,10 +320,7 @@ public final class EmbeddingMLP: @unchecked Sendable {
     func gemmForward(_ input: UnsafePointer<Float>, _ layer: DenseLayer, _ out: UnsafeMutablePointer<Float>, batch: Int,
                      relu: Bool, adding skip: UnsafePointer<Float>? = nil) {
         let o = layer.outputs
-        layer.weights.withUnsafeBufferPointer { w in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(o), Int32(layer.inputs),
-                        1, input, Int32(layer.inputs), w.baseAddress!, Int32(o), 0, out, Int32(o))
-        }
+        layer.multiply(input, rows: batch, into: out)
         layer.bias.withUnsafeBufferPointer { b in
             for r in 0..<batch {
                 let row = out + r * o

@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RECSYS = os.path.join(ROOT, ".build/release/recsys")
 DATA = os.path.join(ROOT, "bench/data")
 SP = os.path.join(ROOT, "data/sparrowrecsys")
+CONNECTIONS = 16
 
 def rss_kb(pid, field="VmRSS"):
     """VmRSS, or RssAnon (the heap: what a leak grows) or RssFile (mapped files: the
@@ -68,17 +69,13 @@ def wrk(url_path, users, seconds, port, threads=1, server_pid=None):
     route = re.sub(r"/%s.*|\?.*", "", url_path) + ("/{id}" if "/%s" in url_path else "")
     hist0 = server_histogram(port, route)
     ticks0 = cpu_ticks()
-    out = subprocess.run(["wrk", f"-t{threads}", "-c16", f"-d{seconds}s", "--latency", "-s", lua, f"http://127.0.0.1:{port}"], capture_output=True, text=True).stdout
-    def lat(label):
-        m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
-        if not m: return None
-        v = float(m.group(1)); return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", lua, f"http://127.0.0.1:{port}"], capture_output=True, text=True).stdout
+    def ms(pattern):
+        """The first duration `pattern` captures (a number and its unit), in ms."""
+        m = re.search(pattern, out)
+        return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)] if m else None
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    maxm = re.search(r"Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)", out)
-    mx = None
-    if maxm:
-        v = float(maxm.group(1)); mx = v / 1000 if maxm.group(2) == "us" else v * 1000 if maxm.group(2) == "s" else v
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     cpu_us = (cpu_seconds(server_pid) - cpu0) / max(1, requests) * 1e6 if server_pid else None
     # Little's law: in a closed loop each connection has one request in flight, so
@@ -87,15 +84,14 @@ def wrk(url_path, users, seconds, port, threads=1, server_pid=None):
     # latencies the throughput cannot have produced (one earlier run here: mean
     # 13.6 ms at the throughput of a 4.2 ms run), and the server's own histogram
     # tells whether the service was slow.
-    avg = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out)
-    avg_ms = float(avg.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[avg.group(2)]
+    avg_ms = ms(r"Latency\s+([\d.]+)(us|ms|s)")
     duration = float(re.search(r"requests in ([\d.]+)s", out).group(1))
-    littles = avg_ms / 1000 * requests / (16 * duration)
+    littles = avg_ms / 1000 * requests / (CONNECTIONS * duration)
     ticks1 = cpu_ticks()
     # CPU time the hypervisor gave to other guests while this VM's vCPUs wanted it
     steal = (ticks1[1] - ticks0[1]) / max(1, ticks1[0] - ticks0[0])
-    return {"steal_share": steal, "server": server_side(hist0, server_histogram(port, route)), "littles_law_ratio": littles, "mean_ms": avg_ms,"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": lat("50%"), "p99_ms": lat("99%"),
-            "max_ms": mx, "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else None,
+    return {"steal_share": steal, "server": server_side(hist0, server_histogram(port, route)), "littles_law_ratio": littles, "mean_ms": avg_ms, "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": ms(r"50%\s+([\d.]+)(us|ms|s)"), "p99_ms": ms(r"99%\s+([\d.]+)(us|ms|s)"),
+            "max_ms": ms(r"Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)"), "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else None,
             "service_cpu_us_per_request": cpu_us, "raw": out}
 
 def main():
