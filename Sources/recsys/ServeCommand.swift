@@ -22,12 +22,19 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port: Int = 8080
     @Option(help: "Event-loop threads that read, handle and answer requests (default: one per core).") var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(name: .customLong("page-release-interval"), help: ArgumentHelp(
+        "After commits, drop the service's page mappings of the store at most this often, in seconds (0: never).",
+        discussion: "Keeps the RSS to what requests read from the latest snapshot; the pages stay in the page cache."))
+    var pageReleaseInterval: Double = 10
     @OptionGroup var store: StoreOptions
 
     func run() throws {
         if let threads {
             guard (1...256).contains(threads) else { throw CLIError("--threads must be in 1...256, got \(threads)") }
             NIOSingletons.groupLoopCountSuggestion = threads
+        }
+        guard pageReleaseInterval >= 0, pageReleaseInterval.isFinite else {
+            throw CLIError("--page-release-interval must be a number of seconds >= 0, got \(pageReleaseInterval)")
         }
         let s = try store.openExisting()
         // Run Swift concurrency's jobs on the NIO event loops that do the I/O:
@@ -43,7 +50,7 @@ struct ServeCommand: ParsableCommand {
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "recsys"),
-            services: [StaleViewReleaser(state: state, logger: logger)],
+            services: [StaleViewReleaser(state: state, pageReleaseInterval: pageReleaseInterval == 0 ? nil : .milliseconds(Int(pageReleaseInterval * 1000)), logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 writeStdout("listening on http://\(host):\(port)\n")

@@ -22,7 +22,7 @@ enum Service {
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))) }
         router.get("/metrics") { _, _ in
             let tables = try state.store.read { try $0.tables() }.map { ($0.name, $0.version, $0.count) }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(tables: tables, storeUsedBytes: state.store.usedBytes))))
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(tables: tables, storeUsedBytes: state.store.usedBytes, storeResidentBytes: state.store.mappedResidentBytes))))
         }
         router.get("/v1/tables") { _, _ in
             try guarded { json(try state.store.read { try $0.tables() }.map(TableJSON.init)) }

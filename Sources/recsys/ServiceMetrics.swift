@@ -23,8 +23,9 @@ final class ServiceMetrics: @unchecked Sendable {
     }
 
     /// The Prometheus exposition, with `tables` as (name, version, rows)
-    /// gauges and the store file's in-use bytes (`Store.usedBytes`).
-    func render(tables: [(String, UInt32, Int)], storeUsedBytes: Int) -> String {
+    /// gauges, the store file's in-use bytes (`Store.usedBytes`) and the
+    /// bytes of it this process has resident (`Store.mappedResidentBytes`).
+    func render(tables: [(String, UInt32, Int)], storeUsedBytes: Int, storeResidentBytes: Int) -> String {
         lock.lock(); defer { lock.unlock() }
         var out = "# HELP recsys_requests_total HTTP requests by route and status.\n# TYPE recsys_requests_total counter\n"
         let sorted = routes.sorted { $0.key < $1.key }
@@ -51,6 +52,8 @@ final class ServiceMetrics: @unchecked Sendable {
         for (name, _, rows) in tables { out += "recsys_table_rows{table=\"\(name)\"} \(rows)\n" }
         out += "# HELP recsys_store_used_bytes Bytes of the store file in use; it grows when a long-open reader keeps LMDB from reusing pages.\n# TYPE recsys_store_used_bytes gauge\n"
         out += "recsys_store_used_bytes \(storeUsedBytes)\n"
+        out += "# HELP recsys_store_resident_bytes Bytes of the store file mapped into this process (part of its RSS; clean page-cache pages).\n# TYPE recsys_store_resident_bytes gauge\n"
+        out += "recsys_store_resident_bytes \(storeResidentBytes)\n"
         return out
     }
 }

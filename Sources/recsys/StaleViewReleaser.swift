@@ -6,17 +6,36 @@ import ServiceLifecycle
 /// so a service that gets no requests for a while does not hold an old LMDB
 /// reader open and make every import grow the store file. Stops at graceful
 /// shutdown.
+///
+/// After commits it also drops the service's page mappings of the store
+/// (`Store.releaseMappedPages`), at most once per `pageReleaseInterval`, so
+/// the service's RSS is what requests read from the latest snapshot rather
+/// than every page of the file that an earlier snapshot's reads mapped in
+/// (measured by bench/serve: +8.6 MiB of mapped store pages over 110 imports
+/// without it).
 struct StaleViewReleaser: ServiceLifecycle.Service {
     let state: ServingState
     var interval: Duration = .seconds(1)
+    /// nil: never drop page mappings.
+    var pageReleaseInterval: Duration? = .seconds(10)
     var logger: Logger
 
     func run() async {
         await cancelWhenGracefulShutdown {
+            let clock = ContinuousClock()
+            var mappedAt = state.store.latestSnapshotID  // the commit the current mappings were made under
+            var lastPageRelease = clock.now
             while true {
                 // cancelled at graceful shutdown: return normally, the service is done
                 do { try await Task.sleep(for: interval) } catch { return }
                 if state.releaseIfStale() { logger.debug("released a store snapshot behind the latest commit") }
+                let latest = state.store.latestSnapshotID
+                if let pageReleaseInterval, latest != mappedAt, clock.now - lastPageRelease >= pageReleaseInterval {
+                    let bytes = state.store.releaseMappedPages()
+                    mappedAt = latest
+                    lastPageRelease = clock.now
+                    logger.debug("dropped the store's page mappings after a commit", metadata: ["bytes": "\(bytes)"])
+                }
             }
         }
     }

@@ -76,6 +76,8 @@ final class ServiceRouteTests: XCTestCase {
                 XCTAssertTrue(text.contains("recsys_request_duration_seconds_bucket"))
                 let used = text.split(separator: "\n").first { $0.hasPrefix("recsys_store_used_bytes ") }
                 XCTAssertEqual(used.flatMap { Int($0.split(separator: " ")[1]) }, store.usedBytes, text)
+                let resident = text.split(separator: "\n").first { $0.hasPrefix("recsys_store_resident_bytes ") }.flatMap { Int($0.split(separator: " ")[1]) }
+                XCTAssertGreaterThan(resident ?? 0, 0, "the routes above read the store: " + text)
             }
         }
     }

@@ -69,4 +69,46 @@ final class ServingStateTests: XCTestCase {
         await group.triggerGracefulShutdown()
         try await running.value
     }
+
+    /// After a commit the releaser also drops the service's page mappings of
+    /// the store, so its RSS does not keep the pages earlier snapshots read;
+    /// with page release off they stay mapped.
+    func testReleaserDropsPageMappingsAfterACommit() async throws {
+        for releasing in [true, false] {
+            let dir = TempDir()
+            let (store, file) = try makeStore(dir)
+            let state = ServingState(store: store)
+            func total() throws -> Float {
+                try store.read { txn in
+                    let t = try txn.table("t")
+                    return try (0..<t.count).reduce(0) { try $0 + t.vector(ofRow: $1).reduce(0, +) }
+                }
+            }
+            let sum = try total()
+            let resident = store.mappedResidentBytes
+            XCTAssertGreaterThan(resident, 400_000, "reading the table maps its pages in")
+            var logger = Logger(label: "test")
+            logger.logLevel = .error
+            let releaser = StaleViewReleaser(state: state, interval: .milliseconds(10),
+                                             pageReleaseInterval: releasing ? .milliseconds(10) : nil, logger: logger)
+            let group = ServiceGroup(services: [releaser], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+            let running = Task { try await group.run() }
+            try await Task.sleep(for: .milliseconds(50))
+            XCTAssertGreaterThan(store.mappedResidentBytes, resident / 2, "no commit yet: nothing is dropped")
+            try store.importVectors(from: file, table: "t")
+            var waited = 0
+            while store.mappedResidentBytes >= resident / 10 && waited < 50 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            if releasing {
+                XCTAssertLessThan(store.mappedResidentBytes, resident / 10, "the mappings should be dropped after the import")
+            } else {
+                XCTAssertGreaterThan(store.mappedResidentBytes, resident / 2, "page release is off")
+            }
+            await group.triggerGracefulShutdown()
+            try await running.value
+            XCTAssertEqual(try total(), sum, "the re-import wrote the same vectors")
+        }
+    }
 }

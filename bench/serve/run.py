@@ -29,6 +29,15 @@ def rss_kb(pid, field="VmRSS"):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith(field + ":"): return int(line.split()[1])
 
+def rss_by_mapping_kb(pid):
+    """Resident KiB of each mapped file (and of anonymous memory), from /proc/PID/smaps."""
+    out, name = {}, None
+    for line in open(f"/proc/{pid}/smaps"):
+        fields = line.split()
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line): name = fields[5] if len(fields) > 5 else "[anonymous]"
+        elif fields[0] == "Rss:": out[name] = out.get(name, 0) + int(fields[1])
+    return out
+
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -122,6 +131,7 @@ def main():
     # warm up every route (per-snapshot caches, the thread pool, allocator arenas) before the RSS baseline
     for _, path in loads: wrk(path, users, 3, port)
     res["rss_before_kb"], res["rss_anon_before_kb"], res["rss_file_before_kb"] = (rss_kb(srv.pid, f) for f in ("VmRSS", "RssAnon", "RssFile"))
+    mappings_before = rss_by_mapping_kb(srv.pid)
     runs = {}
     # rounds of every load in turn, so a noisy stretch of the shared machine lands on all of them
     for _ in range(a.repeats):
@@ -143,6 +153,7 @@ def main():
         res[name.replace("recommend_during", "import_exit_during")] = imp.wait()
         os.remove(stop)
     res["store_bytes_after_imports"] = os.path.getsize(data_file)
+    res["rss_after_import_loads_kb"] = rss_kb(srv.pid, "VmRSS")
     # then imports while the service gets only /healthz (an idle service): the
     # service must let go of the snapshot the imports leave behind, or LMDB
     # cannot reuse pages and the file grows by a table per import
@@ -160,9 +171,14 @@ def main():
         res[name + "_runs"] = rs
         res[name] = sorted(rs, key=lambda r: r["p99_ms"])[len(rs) // 2]  # the median run by p99
     res["rss_after_kb"], res["rss_anon_after_kb"], res["rss_file_after_kb"] = (rss_kb(srv.pid, f) for f in ("VmRSS", "RssAnon", "RssFile"))
+    res["rss_peak_kb"] = rss_kb(srv.pid, "VmHWM")  # the most the service had resident at any time since it started
+    mappings_after = rss_by_mapping_kb(srv.pid)
+    growth = {k: mappings_after.get(k, 0) - mappings_before.get(k, 0) for k in set(mappings_before) | set(mappings_after)}
+    res["rss_growth_by_mapping_kb"] = dict(sorted(((k, v) for k, v in growth.items() if v), key=lambda kv: -abs(kv[1])))
     srv.terminate(); srv.wait(timeout=30)
     res["rss_growth"] = res["rss_after_kb"] / res["rss_before_kb"] - 1
     res["rss_anon_growth"] = res["rss_anon_after_kb"] / res["rss_anon_before_kb"] - 1
+    res["rss_peak_growth"] = res["rss_peak_kb"] / res["rss_before_kb"] - 1
     with open(os.path.join(ROOT, "bench/results/serve.json"), "w") as f: json.dump(res, f, indent=1)
     lines = [f"# Service benchmark ({res['date']}): wrk -c16 -d{a.seconds}s on 127.0.0.1, demo store, 500 random users", "",
              f"One-thread loads ran {a.repeats} times each, in rounds; a row is the run with the median p99, and the",
@@ -190,11 +206,14 @@ def main():
               f"During the import loads, imports of a 100k-vector table replaced it back to back ({res['imports_during_import']} commits",
               f"at normal priority, {res['imports_during_nice_import']} under nice -n 19; each commit a new snapshot, served from the next",
               "request on). The importer takes a core of the two while it runs; at nice 19 it yields it to the service.",
-              "", f"RSS before {res['rss_before_kb'] / 1024:.1f} MiB, after {res['rss_after_kb'] / 1024:.1f} MiB ({res['rss_growth'] * 100:+.1f}%): "
-              f"anonymous memory (the heap) {res['rss_anon_before_kb'] / 1024:.1f} -> {res['rss_anon_after_kb'] / 1024:.1f} MiB ({res['rss_anon_growth'] * 100:+.1f}%), "
+              "", f"RSS before {res['rss_before_kb'] / 1024:.1f} MiB, after {res['rss_after_kb'] / 1024:.1f} MiB ({res['rss_growth'] * 100:+.1f}%), "
+              f"peak {res['rss_peak_kb'] / 1024:.1f} MiB ({res['rss_peak_growth'] * 100:+.1f}%; VmHWM, the most resident at any time), "
+              f"{res['rss_after_import_loads_kb'] / 1024:.1f} MiB right after the recommend loads during imports. "
+              f"Anonymous memory (the heap) {res['rss_anon_before_kb'] / 1024:.1f} -> {res['rss_anon_after_kb'] / 1024:.1f} MiB ({res['rss_anon_growth'] * 100:+.1f}%), "
               f"mapped files {res['rss_file_before_kb'] / 1024:.1f} -> {res['rss_file_after_kb'] / 1024:.1f} MiB",
-              "(the binary, libraries and the store's clean pages: each commit moves the pages a request reads, and the kernel maps",
-              f"16 neighbouring pages around each fault, bounded by the store's file). The imports exited {res['import_exit']}.",
+              "(the binary, libraries and the store's clean page-cache pages; after commits the service drops its mappings of the store",
+              f"at most every 10 s, so they hold what requests read since, not every page earlier snapshots read). The imports exited {res['import_exit']}.",
+              "Growth by mapping (KiB): " + ", ".join(f"{os.path.basename(k) or k} {v:+d}" for k, v in list(res["rss_growth_by_mapping_kb"].items())[:6]) + ".",
               "", f"Store file: {res['store_bytes_before_imports'] / 2**20:.0f} MiB before the import loads, {res['store_bytes_after_imports'] / 2**20:.0f} MiB after them; "
               f"{res['imports_while_idle']} more imports while only /healthz was served grew it by {res['store_bytes_idle_growth'] / 2**20:.0f} MiB",
               "(a service holding a left-behind snapshot's reader open makes LMDB take fresh pages for every import)."]

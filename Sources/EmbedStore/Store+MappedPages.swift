@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A process's view of the store file's memory map: how much of it is
+/// resident, and dropping the page mappings so that only what is read again
+/// comes back. Linux only (`/proc/self/smaps`).
+extension Store {
+    /// Bytes of the data file this process has mapped in (its share of the
+    /// process's RSS): the pages it has read, and the neighbours the kernel
+    /// maps around each read fault (up to 16 pages).
+    ///
+    /// A long-running reader's count only grows: commits move the pages a
+    /// request reads to other parts of the file, and each new page read maps
+    /// its neighbours too, so over many imports the count tends to the file's
+    /// size. ``releaseMappedPages()`` brings it back to what is read after it.
+    public var mappedResidentBytes: Int {
+        dataFileMappings().reduce(0) { $0 + $1.residentBytes }
+    }
+
+    /// Drops this process's page mappings of the data file
+    /// (`madvise(MADV_DONTNEED)` on the read-only shared map). The pages stay
+    /// in the kernel's page cache and nothing is lost: the next read of a page
+    /// maps it again with a minor fault and no I/O. Safe while read
+    /// transactions are open; pointers into the map stay valid.
+    ///
+    /// Costs one walk of `/proc/self/smaps` and then a minor fault per 64 KiB
+    /// that requests read again, so call it after commits have moved the data,
+    /// not per request.
+    /// - Returns: the bytes that were resident before.
+    @discardableResult
+    public func releaseMappedPages() -> Int {
+        var released = 0
+        for m in dataFileMappings() where m.residentBytes > 0 {
+            if madvise(UnsafeMutableRawPointer(bitPattern: m.start), Int(m.end - m.start), MADV_DONTNEED) == 0 {
+                released += m.residentBytes
+            }
+        }
+        return released
+    }
+
+    private struct Mapping { var start: UInt, end: UInt, residentBytes: Int }
+
+    /// The process's mappings of this store's data.mdb, matched by inode.
+    private func dataFileMappings() -> [Mapping] {
+        var st = stat()
+        guard stat(path + "/data.mdb", &st) == 0,
+              let smaps = Self.readProcFile("/proc/self/smaps") else { return [] }
+        var out: [Mapping] = []
+        var inCurrent = false
+        for line in smaps.split(separator: "\n", omittingEmptySubsequences: true) {
+            if let first = line.utf8.first, first != UInt8(ascii: " "), line.contains("-"),
+               line.utf8.prefix(while: { $0 != UInt8(ascii: " ") }).allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) || (97...102).contains($0) }) {
+                // a mapping's header: "start-end perms offset dev inode [path]"
+                let fields = line.split(separator: " ", maxSplits: 5)
+                let range = fields[0].split(separator: "-")
+                inCurrent = false
+                if fields.count == 6, UInt(fields[4]) == UInt(st.st_ino), fields[5].hasSuffix("/data.mdb"),
+                   range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16) {
+                    out.append(Mapping(start: start, end: end, residentBytes: 0))
+                    inCurrent = true
+                }
+            } else if inCurrent, line.hasPrefix("Rss:") {
+                let kb = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+                out[out.count - 1].residentBytes = kb * 1024
+            }
+        }
+        return out
+    }
+
+    /// The whole of a /proc file. Foundation sizes a read by the file's
+    /// reported size, which /proc gives as 0, and returns only the first chunk.
+    private static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
