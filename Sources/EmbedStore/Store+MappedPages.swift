@@ -11,9 +11,9 @@ extension Store {
     /// process's RSS): the pages it has read, and the neighbours the kernel
     /// maps around each read fault (up to 16 pages).
     ///
-    /// A long-running reader's count only grows: commits move the pages a
-    /// request reads to other parts of the file, and each new page read maps
-    /// its neighbours too, so over many imports the count tends to the file's
+    /// In a long-running reader the count only grows: commits write data to
+    /// pages the reader has not touched, and each page it then reads maps its
+    /// neighbours too, so over many imports the count tends to the file's
     /// size. ``releaseMappedPages()`` brings it back to what is read after it.
     public var mappedResidentBytes: Int {
         dataFileMappings().reduce(0) { $0 + $1.residentBytes }
@@ -49,21 +49,20 @@ extension Store {
               let smaps = Self.readProcFile("/proc/self/smaps") else { return [] }
         var out: [Mapping] = []
         var inCurrent = false
-        for line in smaps.split(separator: "\n", omittingEmptySubsequences: true) {
-            if let first = line.utf8.first, first != UInt8(ascii: " "), line.contains("-"),
-               line.utf8.prefix(while: { $0 != UInt8(ascii: " ") }).allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) || (97...102).contains($0) }) {
-                // a mapping's header: "start-end perms offset dev inode [path]"
-                let fields = line.split(separator: " ", maxSplits: 5)
-                let range = fields[0].split(separator: "-")
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 5)
+            guard let first = fields.first else { continue }
+            if first.hasSuffix(":") {  // "Rss:   1234 kB": an attribute of the mapping above
+                if inCurrent, first == "Rss:", fields.count > 1, let kb = Int(fields[1]) { out[out.count - 1].residentBytes = kb * 1024 }
+                continue
+            }
+            // a mapping's header: "start-end perms offset dev inode [path]"
+            let range = first.split(separator: "-")
+            inCurrent = fields.count == 6 && UInt(fields[4]) == UInt(st.st_ino) && fields[5].hasSuffix("/data.mdb")
+            if inCurrent, range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16) {
+                out.append(Mapping(start: start, end: end, residentBytes: 0))
+            } else {
                 inCurrent = false
-                if fields.count == 6, UInt(fields[4]) == UInt(st.st_ino), fields[5].hasSuffix("/data.mdb"),
-                   range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16) {
-                    out.append(Mapping(start: start, end: end, residentBytes: 0))
-                    inCurrent = true
-                }
-            } else if inCurrent, line.hasPrefix("Rss:") {
-                let kb = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-                out[out.count - 1].residentBytes = kb * 1024
             }
         }
         return out

@@ -33,8 +33,8 @@ struct ServeCommand: ParsableCommand {
             guard (1...256).contains(threads) else { throw CLIError("--threads must be in 1...256, got \(threads)") }
             NIOSingletons.groupLoopCountSuggestion = threads
         }
-        guard pageReleaseInterval >= 0, pageReleaseInterval.isFinite else {
-            throw CLIError("--page-release-interval must be a number of seconds >= 0, got \(pageReleaseInterval)")
+        guard (0...86_400).contains(pageReleaseInterval) else {
+            throw CLIError("--page-release-interval must be a number of seconds in 0...86400, got \(pageReleaseInterval)")
         }
         let s = try store.openExisting()
         // Run Swift concurrency's jobs on the NIO event loops that do the I/O:

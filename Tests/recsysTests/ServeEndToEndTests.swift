@@ -16,6 +16,20 @@ final class ServeEndToEndTests: XCTestCase {
         return result
     }
 
+    /// Bad serve options fail with a message naming the option, before
+    /// anything listens or the store is touched.
+    func testServeRejectsBadOptions() throws {
+        let dir = TempDir()
+        let store = dir.file("s.lmdb")
+        for (args, option) in [(["--page-release-interval=-1"], "--page-release-interval"), (["--page-release-interval", "1e9"], "--page-release-interval"),
+                               (["--page-release-interval", "nan"], "--page-release-interval"), (["--threads", "0"], "--threads")] {
+            let r = try recsys(["serve", "--port", "0", "--store", store] + args)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(option), "\(args): \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store), "a failed start must not create a store")
+    }
+
     /// The built binary on a free loopback port: every route, a re-import seen
     /// without restart, and a clean SIGTERM.
     func testServeAnswersSeesReimportsAndStopsOnSIGTERM() throws {
