@@ -45,11 +45,14 @@ extension Store {
     /// The process's mappings of this store's data.mdb, matched by inode.
     private func dataFileMappings() -> [Mapping] {
         var st = stat()
+        // ByteReader reads to the end; Foundation's String(contentsOfFile:)
+        // trusts /proc's reported size of 0 and returns only the first chunk
         guard stat(path + "/data.mdb", &st) == 0,
-              let smaps = Self.readProcFile("/proc/self/smaps") else { return [] }
+              let smaps = try? ByteReader(path: "/proc/self/smaps", bufferSize: 1 << 16) else { return [] }
         var out: [Mapping] = []
         var inCurrent = false
-        for line in smaps.split(separator: "\n") {
+        while let bytes = try? smaps.nextLine() {
+            let line = String(decoding: bytes, as: UTF8.self)
             let fields = line.split(separator: " ", maxSplits: 5)
             guard let first = fields.first else { continue }
             if first.hasSuffix(":") {  // "Rss:   1234 kB": an attribute of the mapping above
@@ -66,22 +69,5 @@ extension Store {
             }
         }
         return out
-    }
-
-    /// The whole of a /proc file. Foundation sizes a read by the file's
-    /// reported size, which /proc gives as 0, and returns only the first chunk.
-    private static func readProcFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -50,7 +50,7 @@ struct ServeCommand: ParsableCommand {
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "recsys"),
-            services: [StaleViewReleaser(state: state, pageReleaseInterval: pageReleaseInterval == 0 ? nil : .milliseconds(Int(pageReleaseInterval * 1000)), logger: logger)],
+            services: [StaleViewReleaser(state: state, pageReleaseInterval: pageReleaseInterval == 0 ? nil : .seconds(pageReleaseInterval), logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 writeStdout("listening on http://\(host):\(port)\n")

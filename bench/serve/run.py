@@ -23,11 +23,15 @@ DATA = os.path.join(ROOT, "bench/data")
 SP = os.path.join(ROOT, "data/sparrowrecsys")
 CONNECTIONS = 16
 
-def rss_kb(pid, field="VmRSS"):
-    """VmRSS, or RssAnon (the heap: what a leak grows) or RssFile (mapped files: the
-    binary and the store's pages, which the kernel maps 16 at a time around each read)."""
+def memory_kb(pid):
+    """The service's memory from /proc/PID/status, in KiB: VmRSS, RssAnon (the heap:
+    what a leak grows), RssFile (mapped files: the binary and the store's pages, which
+    the kernel maps 16 at a time around each read) and VmHWM (the peak VmRSS)."""
+    out = {}
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith(field + ":"): return int(line.split()[1])
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"): out[key] = int(value.split()[0])
+    return out
 
 def rss_by_mapping_kb(pid):
     """Resident KiB of each mapped file (and of anonymous memory), from /proc/PID/smaps."""
@@ -130,7 +134,8 @@ def main():
              ("healthz", "/healthz?u=%s")]  # healthz, the floor: the same load on a route that does no work
     # warm up every route (per-snapshot caches, the thread pool, allocator arenas) before the RSS baseline
     for _, path in loads: wrk(path, users, 3, port)
-    res["rss_before_kb"], res["rss_anon_before_kb"], res["rss_file_before_kb"] = (rss_kb(srv.pid, f) for f in ("VmRSS", "RssAnon", "RssFile"))
+    m = memory_kb(srv.pid)
+    res["rss_before_kb"], res["rss_anon_before_kb"], res["rss_file_before_kb"] = m["VmRSS"], m["RssAnon"], m["RssFile"]
     mappings_before = rss_by_mapping_kb(srv.pid)
     runs = {}
     # rounds of every load in turn, so a noisy stretch of the shared machine lands on all of them
@@ -153,7 +158,7 @@ def main():
         res[name.replace("recommend_during", "import_exit_during")] = imp.wait()
         os.remove(stop)
     res["store_bytes_after_imports"] = os.path.getsize(data_file)
-    res["rss_after_import_loads_kb"] = rss_kb(srv.pid, "VmRSS")
+    res["rss_after_import_loads_kb"] = memory_kb(srv.pid)["VmRSS"]
     # then imports while the service gets only /healthz (an idle service): the
     # service must let go of the snapshot the imports leave behind, or LMDB
     # cannot reuse pages and the file grows by a table per import
@@ -170,8 +175,9 @@ def main():
     for name, rs in runs.items():
         res[name + "_runs"] = rs
         res[name] = sorted(rs, key=lambda r: r["p99_ms"])[len(rs) // 2]  # the median run by p99
-    res["rss_after_kb"], res["rss_anon_after_kb"], res["rss_file_after_kb"] = (rss_kb(srv.pid, f) for f in ("VmRSS", "RssAnon", "RssFile"))
-    res["rss_peak_kb"] = rss_kb(srv.pid, "VmHWM")  # the most the service had resident at any time since it started
+    m = memory_kb(srv.pid)
+    res["rss_after_kb"], res["rss_anon_after_kb"], res["rss_file_after_kb"] = m["VmRSS"], m["RssAnon"], m["RssFile"]
+    res["rss_peak_kb"] = m["VmHWM"]  # the most the service had resident at any time since it started
     mappings_after = rss_by_mapping_kb(srv.pid)
     growth = {k: mappings_after.get(k, 0) - mappings_before.get(k, 0) for k in set(mappings_before) | set(mappings_after)}
     res["rss_growth_by_mapping_kb"] = dict(sorted(((k, v) for k, v in growth.items() if v), key=lambda kv: -abs(kv[1])))
