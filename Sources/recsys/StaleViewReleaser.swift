@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// than every page of the file that an earlier snapshot's reads mapped in.
 /// In bench/serve's import loads the service's mapped files grew 8.6 MiB
 /// without it (RSS +18.5%, at c3f2433); with it the peak RSS stayed within
-/// 7.8% of the RSS before the loads.
+/// 7.4-9.4% of the RSS before the loads (three runs).
 struct StaleViewReleaser: ServiceLifecycle.Service {
     let state: ServingState
     var interval: Duration = .seconds(1)
