@@ -1,3 +1,4 @@
+import EmbedStore
 import Foundation
 
 /// Per-item first-layer parts of one loaded model, in fixed chunks that never
@@ -11,7 +12,7 @@ final class ItemPartCache: @unchecked Sendable {
     /// Most items kept.
     let limit: Int
     private static let chunkItems = 1024
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     private var slots: [String: Int32] = [:]
     private var count = 0
     /// `limit` flags, written once per slot before the slot is handed out.
@@ -78,7 +79,7 @@ public final class ItemRowIndex: @unchecked Sendable {
     /// Number of keys (rows).
     public let count: Int
     let parts: ItemPartCache
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     private var slots: [Int32]
 
     init(count: Int, parts: ItemPartCache) {

@@ -86,7 +86,13 @@ public final class RecallSnapshot: @unchecked Sendable {
     private let residentCopy: ResidentRows?
     let txn: Transaction
     private let ownsTransaction: Bool
-    private let lock = NSLock()
+    /// Serializes use of `txn` (an LMDB transaction serves one thread at a time).
+    private let txnLock = AdaptiveLock()
+    /// Guards the pools and caches below; never held across a store read.
+    private let lock = AdaptiveLock()
+    /// Further read transactions at `txn`'s version, one per concurrent
+    /// caller, so lookups on several threads do not queue on `txn`.
+    private var readers: [Reader] = []
     private var pool: [SearchScratch] = []
     private var filterCache: [[ItemFilter]: [UInt64]] = [:]
     private var itemCache: [String: Item?] = [:]
@@ -137,7 +143,42 @@ public final class RecallSnapshot: @unchecked Sendable {
         }
     }
 
-    deinit { if ownsTransaction { txn.end() } }
+    deinit {
+        for reader in readers { reader.txn.end() }
+        if ownsTransaction { txn.end() }
+    }
+
+    /// A read transaction and the snapshot's table as seen through it.
+    private struct Reader {
+        let txn: Transaction
+        let table: VectorTable
+    }
+
+    /// Runs `body` with a transaction at this snapshot's version: a pooled
+    /// one of its own when the snapshot owns its transaction and no commit
+    /// has landed since it opened (the same LMDB transaction id means the same
+    /// data), else the snapshot's transaction, one caller at a time.
+    private func withReader<R>(_ body: (Reader) throws -> R) rethrows -> R {
+        lock.lock()
+        let pooled = readers.popLast()
+        lock.unlock()
+        guard let reader = pooled ?? openReader() else {
+            txnLock.lock(); defer { txnLock.unlock() }
+            return try body(Reader(txn: txn, table: table))
+        }
+        defer { lock.lock(); readers.append(reader); lock.unlock() }
+        return try body(reader)
+    }
+
+    /// A new reader at `txn`'s version, or nil when there can be none.
+    private func openReader() -> Reader? {
+        guard ownsTransaction, let other = try? txn.store.beginRead() else { return nil }
+        guard other.snapshotID == txn.snapshotID, let table = try? other.table(table.name) else {
+            other.end()
+            return nil
+        }
+        return Reader(txn: other, table: table)
+    }
 
     /// Table version and generation this snapshot shows.
     public var version: (version: UInt32, generation: UInt64) { (table.info.version, table.info.current.generation) }
@@ -146,8 +187,12 @@ public final class RecallSnapshot: @unchecked Sendable {
 
     /// The row of `id`, or nil.
     public func row(of id: String) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        return try? table.row(of: id)
+        withReader { try? $0.table.row(of: id) }
+    }
+
+    /// Rows of the given item ids that exist in this table.
+    public func rows(of items: [String]) -> Set<Int> {
+        withReader { reader in Set(items.compactMap { try? reader.table.row(of: $0) }) }
     }
 
     /// The id at `row`.
@@ -155,18 +200,31 @@ public final class RecallSnapshot: @unchecked Sendable {
         ids(ofRows: CollectionOfOne(row))[0]
     }
 
-    /// The ids at `rows`, in order: one lock for the batch, each id read from
-    /// the store once per snapshot and then served from memory.
+    /// The ids at `rows`, in order: each id read from the store once per
+    /// snapshot and then served from memory.
     public func ids<Rows: Collection>(ofRows rows: Rows) -> [String] where Rows.Element == Int {
-        lock.lock(); defer { lock.unlock() }
+        var out: [String] = []
+        out.reserveCapacity(rows.count)
+        var missing: [(index: Int, row: Int)] = []
+        lock.lock()
         if idCache.isEmpty { idCache = [String?](repeating: nil, count: table.count) }
-        return rows.map { row in
-            guard idCache.indices.contains(row) else { return (try? table.id(ofRow: row)) ?? String(row) }
-            if let cached = idCache[row] { return cached }
-            let id = (try? table.id(ofRow: row)) ?? String(row)
-            idCache[row] = id
-            return id
+        for row in rows {
+            if idCache.indices.contains(row), let cached = idCache[row] {
+                out.append(cached)
+            } else {
+                missing.append((out.count, row))
+                out.append("")
+            }
         }
+        lock.unlock()
+        if missing.isEmpty { return out }
+        withReader { reader in
+            for m in missing { out[m.index] = (try? reader.table.id(ofRow: m.row)) ?? String(m.row) }
+        }
+        lock.lock()
+        for m in missing where idCache.indices.contains(m.row) { idCache[m.row] = out[m.index] }
+        lock.unlock()
+        return out
     }
 
     /// The item metadata of `id`, as of this snapshot (decoded once, then cached).
@@ -175,22 +233,33 @@ public final class RecallSnapshot: @unchecked Sendable {
     }
 
     /// The item metadata of each of `ids`, in order (nil where the items
-    /// table has none): one lock for the batch, each decoded once per snapshot.
+    /// table has none): each decoded once per snapshot.
     public func items(_ ids: [String]) -> [Item?] {
-        lock.lock(); defer { lock.unlock() }
-        if itemColumns == nil { itemColumns = (try? txn.itemColumns()) ?? [] }
-        return ids.map { id in
-            if let cached = itemCache[id] { return cached }
-            let item = try? txn.item(id, columns: itemColumns!)
-            itemCache[id] = item
-            return item
+        var out: [Item?] = []
+        out.reserveCapacity(ids.count)
+        var missing: [Int] = []
+        lock.lock()
+        for (i, id) in ids.enumerated() {
+            if let cached = itemCache[id] { out.append(cached) } else { missing.append(i); out.append(nil) }
         }
+        var columns = itemColumns
+        lock.unlock()
+        if missing.isEmpty { return out }
+        withReader { reader in
+            if columns == nil { columns = (try? reader.txn.itemColumns()) ?? [] }
+            for i in missing { out[i] = try? reader.txn.item(ids[i], columns: columns!) }
+        }
+        lock.lock()
+        itemColumns = columns
+        for i in missing { itemCache[ids[i]] = out[i] }
+        lock.unlock()
+        return out
     }
 
-    /// Runs `body` with the snapshot's transaction (serialized with other lookups).
+    /// Runs `body` with a transaction at this snapshot's version (one caller
+    /// at a time per transaction; concurrent callers get pooled ones).
     public func withTransaction<R>(_ body: (Transaction) throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body(txn)
+        try withReader { try body($0.txn) }
     }
 
     /// A copy of the vector at `row`.
@@ -564,21 +633,29 @@ public final class RecallSnapshot: @unchecked Sendable {
     /// Rows whose items match every filter, as a bit set; nil without filters.
     func allowedRows(_ filters: [ItemFilter]) throws -> [UInt64]? {
         if filters.isEmpty { return nil }
-        lock.lock(); defer { lock.unlock() }
-        if let cached = filterCache[filters] { return cached }
+        lock.lock()
+        let cached = filterCache[filters]
+        lock.unlock()
+        if let cached { return cached }
+        let bits = try withReader { try matchingRows(filters, $0) }
+        lock.lock(); filterCache[filters] = bits; lock.unlock()
+        return bits
+    }
+
+    private func matchingRows(_ filters: [ItemFilter], _ reader: Reader) throws -> [UInt64] {
+        let txn = reader.txn
         let columns = try txn.itemColumns()
         if columns.isEmpty { throw RecallError.invalidParameter("--where needs item metadata: run `recsys items import FILE` first") }
         for f in filters where !columns.contains(f.column) && !(f.column == "genre" && columns.contains("genres")) && f.column != "id" {
             throw RecallError.invalidParameter("--where: the items table has no column '\(f.column)' (columns: \(columns.joined(separator: ", ")))")
         }
         var bits = [UInt64](repeating: 0, count: (rows.slots + 63) / 64)
-        try table.forEachID { row, rawID in
+        try reader.table.forEachID { row, rawID in
             let id = String(decoding: rawID, as: UTF8.self)
             if let item = try txn.item(id), filters.allSatisfy({ item.matches(column: $0.column, value: $0.value) }) {
                 bits[row >> 6] |= 1 << UInt64(row & 63)
             }
         }
-        filterCache[filters] = bits
         return bits
     }
 

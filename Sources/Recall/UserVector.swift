@@ -48,11 +48,6 @@ extension RecallSnapshot {
         let inv = 1 / Float(seen.count)
         return UserQuery(vector: sum.map { $0 * inv }, seenRows: seen, missingItems: missing, source: "mean of \(seen.count) history items")
     }
-
-    /// Rows of the given item ids that exist in this table.
-    public func rows(of items: [String]) -> Set<Int> {
-        withTransaction { _ in Set(items.compactMap { try? table.row(of: $0) }) }
-    }
 }
 
 extension Transaction {

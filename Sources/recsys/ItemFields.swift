@@ -1,4 +1,5 @@
 import Foundation
+import EmbedStore
 import Recall
 
 /// The JSON bytes of an item's fields, in memory its `ItemFields` owns.
@@ -63,7 +64,7 @@ final class ItemFields: @unchecked Sendable {
 /// and looks the others up each time, so a huge catalogue cannot grow it
 /// without end.
 final class ItemFieldCache: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     private var byRow: [ItemFields?] = []
     let limit: Int
 

@@ -10,7 +10,7 @@ final class ServingView: @unchecked Sendable {
     let store: Store
     let snapshotID: Int
     private let models: ModelCache
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     private var snapshots: [String: RecallSnapshot] = [:]
     private var fieldCaches: [String: ItemFieldCache] = [:]
     private var chosen: [String: RankerModel?] = [:]
@@ -69,7 +69,7 @@ final class ServingView: @unchecked Sendable {
 /// unchanged feature rows. A commit elsewhere (an import, an upsert) thus does
 /// not make the next request rank against a cold cache.
 final class ModelCache: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     private var stamp = ""
     private var loaded: [String: RankerModel] = [:]
 
@@ -100,7 +100,7 @@ final class ModelCache: @unchecked Sendable {
 final class ServingState: @unchecked Sendable {
     let store: Store
     private let models = ModelCache()
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     private var current: ServingView?
 
     init(store: Store) { self.store = store }

@@ -1,9 +1,10 @@
 import Foundation
+import EmbedStore
 
 /// Request counters and a latency histogram, rendered as Prometheus text.
 final class ServiceMetrics: @unchecked Sendable {
     static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     private var routes: [String: RouteStats] = [:]
 
     /// One route's counters, updated in place (no per-request allocation).

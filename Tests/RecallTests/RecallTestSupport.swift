@@ -53,3 +53,11 @@ struct ClusteredVectors {
         }
     }
 }
+
+/// A count several threads add to.
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}

@@ -192,6 +192,39 @@ final class RecallTests: XCTestCase {
         }
     }
 
+    /// Lookups from many threads on one snapshot read its version, before
+    /// and after a commit replaces the table (the snapshot's extra read
+    /// transactions must be at its own version, never a newer one).
+    func testConcurrentLookupsReadTheSnapshotsVersion() throws {
+        let t = try TempStore()
+        let n = 300
+        func file(_ prefix: String) -> String {
+            t.file("\(prefix).txt", (0..<n).map { "\(prefix)\($0):\(Float($0)) 1" }.joined(separator: "\n") + "\n")
+        }
+        try t.store.importVectors(from: file("i"), table: "v")
+        let used = try RecallSnapshot(store: t.store, table: "v")
+        let fresh = try RecallSnapshot(store: t.store, table: "v")
+        func lookups(_ s: RecallSnapshot, _ prefix: String, _ other: String) -> Int {
+            let failures = ManagedCounter()
+            DispatchQueue.concurrentPerform(iterations: 8) { thread in
+                for k in stride(from: thread, to: n, by: 8) {
+                    let row = s.row(of: "\(prefix)\(k)")
+                    let ok = row.map { s.id(ofRow: $0) == "\(prefix)\(k)" } == true
+                        && s.row(of: "\(other)\(k)") == nil
+                        && s.items(["\(prefix)\(k)"]).count == 1
+                        && (try? s.withTransaction { try $0.table("v").row(of: "\(prefix)\(k)") }) == row
+                    if !ok { failures.add() }
+                }
+            }
+            return failures.value
+        }
+        XCTAssertEqual(lookups(used, "i", "j"), 0)
+        try t.store.importVectors(from: file("j"), table: "v")
+        XCTAssertEqual(lookups(used, "i", "j"), 0, "a snapshot used before the commit still reads the old table")
+        XCTAssertEqual(lookups(fresh, "i", "j"), 0, "a snapshot opened before the commit, first used after it, reads the old table")
+        XCTAssertEqual(lookups(try RecallSnapshot(store: t.store, table: "v"), "j", "i"), 0)
+    }
+
     /// After a re-import the old index is not used: queries say so and search exactly.
     func testReimportInvalidatesTheIndex() throws {
         let t = try TempStore()
