@@ -72,7 +72,14 @@ public struct SearchResult: Sendable {
 
 /// A consistent read-only view of one table and its index for many queries:
 /// one LMDB read transaction, every block and index part resolved once. Safe
-/// to share between threads; readers of a newer version open a new snapshot.
+/// to share between threads: lookups on several threads at once run on
+/// further read transactions at the same LMDB version, so they do not queue
+/// on one transaction. Readers of a newer version open a new snapshot.
+///
+/// `table` is bound to the snapshot's own transaction, which serves one
+/// thread at a time: a caller sharing the snapshot looks ids up through
+/// `row(of:)`, `rows(of:)`, `ids(ofRows:)` or `withTransaction`, not through
+/// `table` directly.
 public final class RecallSnapshot: @unchecked Sendable {
     /// The table as of this snapshot.
     public let table: VectorTable
