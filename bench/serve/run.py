@@ -129,7 +129,10 @@ def main():
     port = 18181
     srv = subprocess.Popen([RECSYS, "serve", "--port", str(port), "--store", store, "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     srv.stdout.readline()
-    res = {"date": time.strftime("%Y-%m-%d %H:%M"), "seconds": a.seconds, "concurrency": 16, "repeats": a.repeats}
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"], capture_output=True, text=True).stdout.strip():
+        commit += "+changes"  # the binary was built from uncommitted sources
+    res = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "seconds": a.seconds, "concurrency": 16, "repeats": a.repeats}
     loads = [("recommend", "/v1/recommend/user/%s?k=20&candidates=800"), ("recall", "/v1/recall/user/%s?k=100"),
              ("healthz", "/healthz?u=%s")]  # healthz, the floor: the same load on a route that does no work
     # warm up every route (per-snapshot caches, the thread pool, allocator arenas) before the RSS baseline
@@ -186,7 +189,7 @@ def main():
     res["rss_anon_growth"] = res["rss_anon_after_kb"] / res["rss_anon_before_kb"] - 1
     res["rss_peak_growth"] = res["rss_peak_kb"] / res["rss_before_kb"] - 1
     with open(os.path.join(ROOT, "bench/results/serve.json"), "w") as f: json.dump(res, f, indent=1)
-    lines = [f"# Service benchmark ({res['date']}): wrk -c16 -d{a.seconds}s on 127.0.0.1, demo store, 500 random users", "",
+    lines = [f"# Service benchmark ({res['date']}, commit {commit}): wrk -c16 -d{a.seconds}s on 127.0.0.1, demo store, 500 random users", "",
              f"One-thread loads ran {a.repeats} times each, in rounds; a row is the run with the median p99, and the",
              "last column gives every run's p99, so the spread between identical runs on this shared machine shows.", "",
              "| load | wrk threads | requests/s | p50 ms | p99 ms | max ms | non-2xx | service CPU us/request | p99 of each run ms | handler p99 within ms | handler > 25 ms | Little's law | CPU stolen |",
