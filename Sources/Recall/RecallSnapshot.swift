@@ -199,7 +199,13 @@ public final class RecallSnapshot: @unchecked Sendable {
 
     /// Rows of the given item ids that exist in this table.
     public func rows(of items: [String]) -> Set<Int> {
-        withReader { reader in Set(items.compactMap { try? reader.table.row(of: $0) }) }
+        Set(rowsInOrder(of: items).compactMap { $0 })
+    }
+
+    /// The row of each of `items`, in order (nil where absent), looked up
+    /// through one transaction.
+    func rowsInOrder(of items: [String]) -> [Int?] {
+        withReader { reader in items.map { try? reader.table.row(of: $0) } }
     }
 
     /// The id at `row`.

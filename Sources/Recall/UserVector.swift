@@ -34,8 +34,8 @@ extension RecallSnapshot {
         var sum = [Float](repeating: 0, count: table.dimension)
         var seen = Set<Int>()
         var missing: [String] = []
-        for id in items {
-            guard let r = row(of: id) else { missing.append(id); continue }
+        for (id, row) in zip(items, rowsInOrder(of: items)) {
+            guard let r = row else { missing.append(id); continue }
             if !seen.insert(r).inserted { continue }
             let v = rows.row(r)
             for j in 0..<sum.count { sum[j] += v[j] }

@@ -19,6 +19,7 @@ With --baseline, the same requests are counted on a second build (say, the
 previous commit's binary) in the same run, and the table gives the ratio.
 """
 import argparse, glob, http.client, json, os, random, shutil, subprocess, sys, tempfile, time
+from commit import build_commit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STORE = os.path.join(ROOT, "bench/data/serve.lmdb")
@@ -78,9 +79,7 @@ def main():
     if not os.path.isdir(STORE): sys.exit("no bench/data/serve.lmdb: run python3 bench/serve/run.py first")
     if not shutil.which("valgrind"): sys.exit("needs valgrind (apt-get install valgrind)")
     users = [l.split(":")[0] for l in open(f"{SP}/userEmb.csv")][:500]
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    if subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"], capture_output=True, text=True).stdout.strip():
-        commit += "+changes"  # the binary was built from uncommitted sources
+    commit = build_commit(ROOT)
     res = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "loads": {name: {"path": path, "requests": n} for name, path, n in LOADS}}
     for name, v in counts(a.binary, users).items(): res["loads"][name]["instructions_per_request"] = v
     if a.baseline:

@@ -16,6 +16,7 @@ route shows the floor that sets on this 2-core machine).
   python3 bench/serve/run.py [--seconds 30] [--repeats 3]
 """
 import argparse, json, os, random, re, subprocess, sys, time
+from commit import build_commit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECSYS = os.path.join(ROOT, ".build/release/recsys")
@@ -129,9 +130,7 @@ def main():
     port = 18181
     srv = subprocess.Popen([RECSYS, "serve", "--port", str(port), "--store", store, "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     srv.stdout.readline()
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    if subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"], capture_output=True, text=True).stdout.strip():
-        commit += "+changes"  # the binary was built from uncommitted sources
+    commit = build_commit(ROOT)
     res = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "seconds": a.seconds, "concurrency": 16, "repeats": a.repeats}
     loads = [("recommend", "/v1/recommend/user/%s?k=20&candidates=800"), ("recall", "/v1/recall/user/%s?k=100"),
              ("healthz", "/healthz?u=%s")]  # healthz, the floor: the same load on a route that does no work
