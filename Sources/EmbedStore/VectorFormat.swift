@@ -15,6 +15,14 @@ public enum VectorFormat: String, CaseIterable, Sendable {
     /// `.fvecs`: per vector an int32 dimension then float32s; ids are row numbers.
     case fvecs
 
+    /// Whether records are decimal text (parsing is most of an import's work).
+    public var isText: Bool {
+        switch self {
+        case .sparrow, .word2vec, .csv, .jsonl: return true
+        case .word2vecBinary, .npy, .fvecs: return false
+        }
+    }
+
     /// The format implied by a file name's extension, if unambiguous.
     public static func fromExtension(_ path: String) -> VectorFormat? {
         let lower = path.lowercased()
@@ -70,8 +78,14 @@ protocol VectorReader: AnyObject {
     func next(id: inout [UInt8], vector: inout [Float]) throws -> Bool
     /// Where the last record came from: `line N` or `record N`, for messages.
     var location: String { get }
-    /// The underlying byte stream (for progress).
+    /// The underlying byte stream.
     var input: ByteReader { get }
+    /// Input bytes behind the records read so far (for progress).
+    var bytesRead: Int { get }
+}
+
+extension VectorReader {
+    var bytesRead: Int { input.offset }
 }
 
 /// Writes vectors in one format.

@@ -52,7 +52,11 @@ extension Store {
                 }
                 return f
             }()
-            let reader = try Store.reader(for: format, input: input, idsPath: options.idsPath, maxID: maxKeySize)
+            var reader = try Store.reader(for: format, input: input, idsPath: options.idsPath, maxID: maxKeySize)
+            // text is parsed on a second thread while this one writes the table
+            let prefetching = format.isText ? PrefetchingVectorReader(reader) : nil
+            defer { prefetching?.close() }
+            if let prefetching { reader = prefetching }
             let builder = try TableBuilder(txn: txn, name: table, kind: options.kind, source: URL(fileURLWithPath: path).lastPathComponent, onDuplicate: options.onDuplicate)
             var id: [UInt8] = []
             var vector: [Float] = []
@@ -64,10 +68,10 @@ extension Store {
                 } catch StoreError.invalidArgument(let reason) {
                     throw StoreError.badInput(file: path, location: reader.location, reason: reason)
                 }
-                if records & 0x3FFF == 0 { progress?(records, input.offset, input.size) }
+                if records & 0x3FFF == 0 { progress?(records, reader.bytesRead, input.size) }
             }
             if records == 0 { throw StoreError.badInput(file: path, location: "", reason: "no vectors in the file (empty file?)") }
-            progress?(records, input.offset, input.size)
+            progress?(records, reader.bytesRead, input.size)
             let info = try builder.finish()
             return ImportSummary(info: info, format: format, records: records, replaced: builder.replaced)
         }

@@ -71,6 +71,35 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(try snapshot(store, "t")["1"], [3, 3].map { Float($0).bitPattern })
     }
 
+    /// Text imports parse on a second thread, a batch of records ahead: files
+    /// of many batches import whole and in order, and an error far into the
+    /// file (found by the parser, or by the writer for a record the parser
+    /// handed over long before) names its own line and leaves the store as it was.
+    func testLongTextFilesImportInOrderAndErrorsNameTheirLine() throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.file("s.lmdb"))
+        let lines = (0..<5_000).map { "u\($0):\(Float($0) * 0.25) -\($0).5 1e-3" }
+        let good = dir.write("good.txt", lines.joined(separator: "\n") + "\n")
+        let s = try store.importVectors(from: good, table: "t")
+        XCTAssertEqual(s.records, 5_000)
+        let rows = try snapshot(store, "t")
+        XCTAssertEqual(rows.count, 5_000)
+        XCTAssertEqual(rows["u4999"], [4999 * 0.25, -4999.5, 1e-3].map { Float($0).bitPattern })
+        try store.read { txn in XCTAssertEqual(try txn.table("t").row(of: "u3210"), 3210) }
+        let before = try fingerprint(store)
+        var duplicate = lines, unparsable = lines
+        duplicate[4_320] = "u17:1 2 3"
+        unparsable[2_048] = "v:1 2 3q"
+        for (name, text, expected) in [("dup.txt", duplicate, "dup.txt:4321: duplicate id 'u17'"),
+                                       ("num.txt", unparsable, "num.txt:2049: unparsable number '3q'")] {
+            let path = dir.write(name, text.joined(separator: "\n") + "\n")
+            XCTAssertThrowsError(try store.importVectors(from: path, table: "t")) { error in
+                XCTAssertTrue("\(error)".contains(expected), "expected '\(expected)', got '\(error)'")
+            }
+            XCTAssertEqual(try fingerprint(store), before, "\(name) changed the store")
+        }
+    }
+
     /// Each bad input: a one-line error naming file, line or record and reason; the store unchanged.
     func testBadInputIsRejectedWithLocationAndLeavesTheStoreUnchanged() throws {
         let dir = TempDir()
