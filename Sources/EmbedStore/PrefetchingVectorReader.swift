@@ -34,6 +34,7 @@ final class PrefetchingVectorReader: VectorReader {
 
     private let inner: VectorReader
     private let batchRecords: Int
+    private let batchValues: Int
     private let condition = NSCondition()
     // guarded by `condition`
     private var filled: [Batch] = []
@@ -53,11 +54,15 @@ final class PrefetchingVectorReader: VectorReader {
     var bytesRead: Int { consumedBytes }
 
     /// - Parameters:
-    ///   - batchRecords: records per hand-over.
+    ///   - batchRecords: records per hand-over at most.
+    ///   - batchValues: numbers per hand-over at most (a batch ends at the
+    ///     first record that reaches it), so memory stays bounded however
+    ///     wide the vectors are.
     ///   - depth: batches in flight; the reading thread waits when all are full.
-    init(_ inner: VectorReader, batchRecords: Int = 1024, depth: Int = 4) {
+    init(_ inner: VectorReader, batchRecords: Int = 1024, batchValues: Int = 1 << 18, depth: Int = 4) {
         self.inner = inner
         self.batchRecords = batchRecords
+        self.batchValues = batchValues
         empty = (0..<depth).map { _ in Batch() }
         let thread = Thread { [self] in produce() }
         thread.name = "recsys-import-reader"
@@ -85,7 +90,7 @@ final class PrefetchingVectorReader: VectorReader {
             condition.unlock()
             b.reset()
             do {
-                while b.count < batchRecords {
+                while b.count < batchRecords && b.values.count < batchValues {
                     guard try inner.next(id: &id, vector: &vector) else { b.done = true; break }
                     b.idBytes.append(contentsOf: id)
                     b.idEnds.append(b.idBytes.count)
