@@ -151,18 +151,20 @@ struct RecommendRequest: Sendable {
 }
 
 struct RecommendedItem: Encodable {
-    let fields: ItemFields
+    /// Kept alive by the response's `ItemFieldList.Owner`.
+    let item: Unmanaged<ItemFields>
     let recallScore: Float
     let rankScore: Float?
-    /// `fields`' JSON, valid while `fields` lives.
+    /// The item's JSON, valid while the item lives.
     let rendered: RenderedFields
 
-    init(fields: ItemFields, recallScore: Float, rankScore: Float?) {
-        self.fields = fields
+    init(item: Unmanaged<ItemFields>, recallScore: Float, rankScore: Float?) {
+        self.item = item
         self.recallScore = recallScore
         self.rankScore = rankScore
-        rendered = fields.rendered
+        rendered = item._withUnsafeGuaranteedRef { $0.rendered }
     }
+    var fields: ItemFields { item.takeUnretainedValue() }
     var id: String { fields.id }
     var title: String? { fields.title }
     var genres: [String]? { fields.genres }
@@ -201,6 +203,8 @@ struct RecommendResponse: Encodable {
     let note: String?
     let timings: StageTimings
     let results: [RecommendedItem]
+    /// Keeps the results' items alive.
+    let owner: ItemFieldList.Owner
 
     enum CodingKeys: String, CodingKey {
         case user, from, model, note, timings, results
@@ -241,13 +245,13 @@ enum Pipeline {
         let t3 = clock.now
         let top = Array(order.prefix(r.k))
         let fields = view.itemFields(r.table).fields(snapshot, rows: top.map { recall.hits[$0].row })
-        let results = zip(top, fields).map { i, f in
-            RecommendedItem(fields: f, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
+        let results = zip(top, fields.items).map { i, f in
+            RecommendedItem(item: f, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
         }
         return RecommendResponse(user: r.user, from: query.source, model: model?.record.name, recallMethod: recall.method,
                                  candidatesRequested: r.candidates, candidatesRecalled: rows.count, candidatesExamined: recall.candidates,
                                  note: notes.isEmpty ? nil : notes.joined(separator: "; "),
                                  timings: StageTimings(modelLoadMs: ms(t0 - tStart), userVectorMs: ms(t1 - t0), recallMs: ms(t2 - t1), rankMs: ms(t3 - t2), totalMs: ms(clock.now - tStart)),
-                                 results: Array(results))
+                                 results: Array(results), owner: fields.owner)
     }
 }

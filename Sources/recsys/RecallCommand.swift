@@ -258,16 +258,18 @@ struct UserQueryRequest {
 }
 
 struct RecallHitJSON: Encodable {
-    let fields: ItemFields
+    /// Kept alive by the response's `ItemFieldList.Owner`.
+    let item: Unmanaged<ItemFields>
     let score: Float
-    /// `fields`' JSON, valid while `fields` lives.
+    /// The item's JSON, valid while the item lives.
     let rendered: RenderedFields
 
-    init(fields: ItemFields, score: Float) {
-        self.fields = fields
+    init(item: Unmanaged<ItemFields>, score: Float) {
+        self.item = item
         self.score = score
-        rendered = fields.rendered
+        rendered = item._withUnsafeGuaranteedRef { $0.rendered }
     }
+    var fields: ItemFields { item.takeUnretainedValue() }
     var id: String { fields.id }
     var title: String? { fields.title }
     var genres: [String]? { fields.genres }
@@ -289,6 +291,10 @@ struct RecallJSON: Encodable {
     let note: String?
     let timings: [String: Double]
     let results: [RecallHitJSON]
+    /// Keeps the results' items alive.
+    let owner: ItemFieldList.Owner
+
+    enum CodingKeys: String, CodingKey { case query, method, candidates, probes, note, timings, results }
 }
 
 extension RecallJSON {
@@ -296,9 +302,9 @@ extension RecallJSON {
     /// service (which passes its per-snapshot cache of item fields).
     init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], cache: ItemFieldCache? = nil) {
         let rows = result.hits.map(\.row)
-        let fields = cache?.fields(snapshot, rows: rows) ?? ItemFields.lookup(snapshot, rows: rows)
+        let fields = cache?.fields(snapshot, rows: rows) ?? ItemFieldList(owning: ItemFields.lookup(snapshot, rows: rows))
         self.init(query: query, method: result.method, candidates: result.candidates, probes: result.probes, note: result.note,
-                  timings: timings, results: zip(fields, result.hits).map { RecallHitJSON(fields: $0, score: $1.score) })
+                  timings: timings, results: zip(fields.items, result.hits).map { RecallHitJSON(item: $0, score: $1.score) }, owner: fields.owner)
     }
 }
 
