@@ -5,14 +5,21 @@ import Recall
 import XCTest
 
 final class ItemFieldCacheTests: XCTestCase {
+    /// A snapshot of an item2vec table whose items a, b, c, ... are titled A, B, C, ...
+    /// with the given genres (the store lives as long as `dir`).
+    private func snapshot(_ dir: TempDir, genres: [String]) throws -> RecallSnapshot {
+        let store = try Store(path: dir.file("s.lmdb"))
+        let ids = genres.indices.map { String(UnicodeScalar(UInt8(ascii: "a") + UInt8($0))) }
+        try store.importVectors(from: dir.write("items.txt", ids.enumerated().map { "\($1):\($0) 1\n" }.joined()), table: "item2vec")
+        _ = try store.importItems(from: dir.write("movies.csv", "movieId,title,genres\n" + zip(ids, genres).map { "\($0),\($0.uppercased()),\($1)\n" }.joined()))
+        return try RecallSnapshot(store: store, table: "item2vec")
+    }
+
     /// Results carry each row's own id and title, in the order asked, whether
     /// the rows were cached, new, or past the cache's limit.
     func testFieldsInOrderAcrossCachedNewAndUncachedRows() throws {
         let dir = TempDir()
-        let store = try Store(path: dir.file("s.lmdb"))
-        try store.importVectors(from: dir.write("items.txt", "a:1 0\nb:0 1\nc:1 1\nd:1 -1\ne:-1 1\n"), table: "item2vec")
-        _ = try store.importItems(from: dir.write("movies.csv", "movieId,title,genres\na,A,X\nb,B,Y\nc,C,X|Y\nd,D,Z\ne,E,Z\n"))
-        let snapshot = try RecallSnapshot(store: store, table: "item2vec")
+        let snapshot = try snapshot(dir, genres: ["X", "Y", "X|Y", "Z", "Z"])
         let cache = ItemFieldCache(limit: 3)
         let rowOf = { (id: String) in snapshot.row(of: id)! }
         let firstList = cache.fields(snapshot, rows: [rowOf("c"), rowOf("a")])
@@ -36,10 +43,7 @@ final class ItemFieldCacheTests: XCTestCase {
     /// reference is gone, as a response outliving a replaced view needs.
     func testAListKeepsItsItemsAliveWithoutTheCache() throws {
         let dir = TempDir()
-        let store = try Store(path: dir.file("s.lmdb"))
-        try store.importVectors(from: dir.write("items.txt", "a:1 0\nb:0 1\nc:1 1\n"), table: "item2vec")
-        _ = try store.importItems(from: dir.write("movies.csv", "movieId,title,genres\na,A,X\nb,B,Y\nc,C,Z\n"))
-        let snapshot = try RecallSnapshot(store: store, table: "item2vec")
+        let snapshot = try snapshot(dir, genres: ["X", "Y", "Z"])
         var cache: ItemFieldCache? = ItemFieldCache(limit: 2)
         weak var weakCache = cache
         let list = cache!.fields(snapshot, rows: [2, 0, 1])
