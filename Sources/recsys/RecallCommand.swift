@@ -314,11 +314,12 @@ func printRecall(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [Str
         printJSON(response)
         return
     }
-    let hits = response.results
     if let note = result.note { writeStderr("note: \(note)\n") }
     var t = ResultTable(columns: ["rank", "id", "score", "title", "genres"])
-    for (i, h) in hits.enumerated() {
-        t.rows.append([.int(i + 1), .text(h.id), .float(Double(h.score)), .text(h.title ?? ""), .text(h.genres?.joined(separator: "|") ?? "")])
+    withExtendedLifetime(response.owner) {  // the results refer to their items unretained
+        for (i, h) in response.results.enumerated() {
+            t.rows.append([.int(i + 1), .text(h.id), .float(Double(h.score)), .text(h.title ?? ""), .text(h.genres?.joined(separator: "|") ?? "")])
+        }
     }
     t.print(output)
     if !output.tsv {

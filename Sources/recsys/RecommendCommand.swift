@@ -39,8 +39,10 @@ struct RecommendCommand: ParsableCommand {
             if output.json { printJSON(response); return }
             if let note = response.note { writeStderr("note: \(note)\n") }
             var t = ResultTable(columns: ["rank", "id", "title", "genres", "recall", "score"])
-            for (i, r) in response.results.enumerated() {
-                t.rows.append([.int(i + 1), .text(r.id), .text(r.title ?? ""), .text(r.genres?.joined(separator: "|") ?? ""), .float(Double(r.recallScore)), r.rankScore.map { .float(Double($0)) } ?? .null])
+            withExtendedLifetime(response.owner) {  // the results refer to their items unretained
+                for (i, r) in response.results.enumerated() {
+                    t.rows.append([.int(i + 1), .text(r.id), .text(r.title ?? ""), .text(r.genres?.joined(separator: "|") ?? ""), .float(Double(r.recallScore)), r.rankScore.map { .float(Double($0)) } ?? .null])
+                }
             }
             t.print(output)
             if explain {
