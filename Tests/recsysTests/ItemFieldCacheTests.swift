@@ -45,11 +45,11 @@ final class ItemFieldCacheTests: XCTestCase {
         let dir = TempDir()
         let snapshot = try snapshot(dir, genres: ["X", "Y", "Z"])
         var cache: ItemFieldCache? = ItemFieldCache(limit: 2)
-        weak var weakCache = cache
+        weak let weakCache = cache
         let list = cache!.fields(snapshot, rows: [2, 0, 1])
         cache = nil
         XCTAssertNotNil(weakCache, "the list's owner keeps the cache")
-        weak var pastLimit = list[0]
+        weak let pastLimit = list[0]
         XCTAssertNotNil(pastLimit, "the list's owner keeps the row past the cache's limit")
         XCTAssertEqual((0..<list.count).map { list[$0].title }, ["C", "A", "B"])
     }
