@@ -39,25 +39,18 @@ enum DecimalFloat {
         var significant = 0  // digits in `mantissa`, leading zeros not counted
         var exponent = 0
         var digits = 0       // all digits seen, to reject a bare sign or point
-        while q < end, case let d = q.pointee &- 0x30, d < 10 {
+        var afterPoint = false
+        while q < end {
+            if q.pointee == UInt8(ascii: "."), !afterPoint { afterPoint = true; q += 1; continue }
+            let d = q.pointee &- 0x30
+            guard d < 10 else { break }
             if significant > 0 || d != 0 {
                 mantissa = mantissa &* 10 &+ UInt64(d)
                 significant += 1
             }
+            if afterPoint { exponent -= 1 }
             digits += 1
             q += 1
-        }
-        if q < end && q.pointee == UInt8(ascii: ".") {
-            q += 1
-            while q < end, case let d = q.pointee &- 0x30, d < 10 {
-                if significant > 0 || d != 0 {
-                    mantissa = mantissa &* 10 &+ UInt64(d)
-                    significant += 1
-                }
-                exponent -= 1
-                digits += 1
-                q += 1
-            }
         }
         guard digits > 0, significant <= 19 else { return nil }
         if q < end && (q.pointee | 0x20) == UInt8(ascii: "e") {

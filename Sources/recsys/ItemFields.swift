@@ -88,6 +88,21 @@ struct ItemFieldList {
     subscript(i: Int) -> ItemFields { items[i].takeUnretainedValue() }
 }
 
+/// One result's item, unretained, with its rendered JSON: what recall and
+/// recommend results share. Valid while the response's `ItemFieldList.Owner` lives.
+struct ItemReference {
+    let item: Unmanaged<ItemFields>
+    /// The item's JSON, valid while the item lives.
+    let rendered: RenderedFields
+
+    init(_ item: Unmanaged<ItemFields>) {
+        self.item = item
+        rendered = item._withUnsafeGuaranteedRef { $0.rendered }
+    }
+
+    var fields: ItemFields { item.takeUnretainedValue() }
+}
+
 /// `ItemFields` by row for one table of one store snapshot, shared by the
 /// requests served from it: a slot per row (no hashing on the hot path).
 /// Bounded: a table of more than `limit` rows caches its first `limit` rows

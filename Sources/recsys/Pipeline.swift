@@ -151,20 +151,17 @@ struct RecommendRequest: Sendable {
 }
 
 struct RecommendedItem: Encodable {
-    /// Kept alive by the response's `ItemFieldList.Owner`.
-    let item: Unmanaged<ItemFields>
+    let item: ItemReference
     let recallScore: Float
     let rankScore: Float?
-    /// The item's JSON, valid while the item lives.
-    let rendered: RenderedFields
 
     init(item: Unmanaged<ItemFields>, recallScore: Float, rankScore: Float?) {
-        self.item = item
+        self.item = ItemReference(item)
         self.recallScore = recallScore
         self.rankScore = rankScore
-        rendered = item._withUnsafeGuaranteedRef { $0.rendered }
     }
-    var fields: ItemFields { item.takeUnretainedValue() }
+    var rendered: RenderedFields { item.rendered }
+    var fields: ItemFields { item.fields }
     var id: String { fields.id }
     var title: String? { fields.title }
     var genres: [String]? { fields.genres }

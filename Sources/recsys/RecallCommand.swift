@@ -258,18 +258,15 @@ struct UserQueryRequest {
 }
 
 struct RecallHitJSON: Encodable {
-    /// Kept alive by the response's `ItemFieldList.Owner`.
-    let item: Unmanaged<ItemFields>
+    let item: ItemReference
     let score: Float
-    /// The item's JSON, valid while the item lives.
-    let rendered: RenderedFields
 
     init(item: Unmanaged<ItemFields>, score: Float) {
-        self.item = item
+        self.item = ItemReference(item)
         self.score = score
-        rendered = item._withUnsafeGuaranteedRef { $0.rendered }
     }
-    var fields: ItemFields { item.takeUnretainedValue() }
+    var rendered: RenderedFields { item.rendered }
+    var fields: ItemFields { item.fields }
     var id: String { fields.id }
     var title: String? { fields.title }
     var genres: [String]? { fields.genres }
