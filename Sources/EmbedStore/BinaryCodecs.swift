@@ -18,7 +18,7 @@ final class FvecsReader: VectorReader {
             throw fail("truncated: the file ends inside record \(record)")
         }
         id.removeAll(keepingCapacity: true)
-        id.append(contentsOf: String(record - 1).utf8)
+        id.appendDecimal(record - 1)
         vector.removeAll(keepingCapacity: true)
         vector.appendFloats(body, count: d)
         return true
@@ -209,8 +209,29 @@ extension Array where Element == Float {
     /// Appends `count` little-endian float32s copied from possibly unaligned bytes.
     mutating func appendFloats(_ raw: UnsafeRawBufferPointer, count: Int) {
         precondition(raw.count >= count * 4)
+        if Int(bitPattern: raw.baseAddress) % MemoryLayout<Float>.alignment == 0 {
+            UnsafeRawBufferPointer(rebasing: raw[..<(count * 4)]).withMemoryRebound(to: Float.self) { append(contentsOf: $0) }
+            return
+        }
         let old = self.count
         append(contentsOf: repeatElement(0, count: count))
         withUnsafeMutableBytes { dst in (dst.baseAddress! + old * 4).copyMemory(from: raw.baseAddress!, byteCount: count * 4) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends the decimal digits of `n` (no String in between).
+    mutating func appendDecimal(_ n: Int) {
+        precondition(n >= 0)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits
+        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
+            var v = n, i = buffer.count
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
+        }
     }
 }

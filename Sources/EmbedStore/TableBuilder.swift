@@ -26,6 +26,10 @@ public final class TableBuilder {
     private var block: [Float] = []
     private var blockIndex = 0
     private var rowsInBlock = 0
+    /// The ids of the rows in `block`, written beside it.
+    private var idBlock = IDBlockWriter()
+    /// The id-to-row key being written (prefix, tag, id), reused row to row.
+    private var idKey: [UInt8]
     /// Rows written so far.
     public private(set) var rows = 0
     /// Duplicate ids replaced under `--on-duplicate last`.
@@ -46,6 +50,7 @@ public final class TableBuilder {
         tableID = try existing?.tableID ?? txn.nextTableID()
         versionNumber = (existing.map { max($0.current.version, $0.previous?.version ?? 0) } ?? 0) + 1
         keys = VersionKeys(tableID: tableID, version: versionNumber)
+        idKey = keys.idKey(UnsafeRawBufferPointer(start: nil, count: 0))
         // A killed earlier attempt cannot leave data (it never committed), but be certain.
         try txn.dropVersionData(tableID: tableID, version: versionNumber)
         if let dimension { try start(dimension: dimension) }
@@ -70,7 +75,8 @@ public final class TableBuilder {
             throw StoreError.invalidArgument("vector has \(vector.count) components, expected \(d) like the first vector")
         }
         try validateFinite(vector)
-        let idKey = keys.idKey(id)
+        idKey.removeLast(idKey.count - VersionKeys.idOverhead)
+        idKey.append(contentsOf: id)
         var row = UInt32(rows)
         let fresh = try withUnsafeBytes(of: &row) { rv in try idKey.withUnsafeBytes { try txn.put(.ids, $0, rv, noOverwrite: true) } }
         if !fresh {
@@ -83,7 +89,7 @@ public final class TableBuilder {
             return
         }
         guard rows < Int(UInt32.max) else { throw StoreError.invalidArgument("too many rows for one table") }
-        _ = try keys.rowKey(rows).withUnsafeBytes { try txn.put(.ids, $0, id) }
+        idBlock.append(id)
         block.withUnsafeMutableBufferPointer { b in
             (b.baseAddress! + rowsInBlock * d).update(from: vector.baseAddress!, count: d)
         }
@@ -104,8 +110,7 @@ public final class TableBuilder {
         if b == blockIndex {
             block.withUnsafeMutableBufferPointer { (($0.baseAddress! + (row % rowsPerBlock) * d)).update(from: vector.baseAddress!, count: d) }
         } else {
-            let v = TableVersion(version: versionNumber, dimension: d, count: rows, slots: rows, rowsPerBlock: rowsPerBlock, source: source, createdAt: Date(), generation: 0)
-            try txn.writeRow(keys: keys, version: v, row: row, vector: Array(vector))
+            try txn.writeRow(keys: keys, version: version(dimension: d), row: row, vector: Array(vector))
         }
     }
 
@@ -116,8 +121,15 @@ public final class TableBuilder {
             dst.initializeMemory(as: UInt8.self, repeating: 0)
             block.withUnsafeBytes { dst.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: rowsInBlock * d * 4) }
         }
+        try txn.reserve(.ids, keys.idBlock(blockIndex), count: idBlock.encodedCount) { idBlock.encode(into: $0) }
+        idBlock.reset()
         blockIndex += 1
         rowsInBlock = 0
+    }
+
+    /// The version record for the rows written so far.
+    private func version(dimension d: Int) -> TableVersion {
+        TableVersion(version: versionNumber, dimension: d, count: rows, slots: rows, rowsPerBlock: rowsPerBlock, source: source, createdAt: Date(), generation: 0, idsInBlocks: true)
     }
 
     /// Writes the last block and makes this version current; the version that
@@ -126,7 +138,7 @@ public final class TableBuilder {
     public func finish() throws -> TableInfo {
         guard let d = dimension, rows > 0 else { throw StoreError.invalidArgument("no vectors") }
         try flush()
-        let version = TableVersion(version: versionNumber, dimension: d, count: rows, slots: rows, rowsPerBlock: rowsPerBlock, source: source, createdAt: Date(), generation: 0)
+        let version = version(dimension: d)
         var info: TableInfo
         if var e = existing {
             if let p = e.previous { try txn.dropVersionData(tableID: tableID, version: p.version) }

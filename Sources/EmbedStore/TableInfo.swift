@@ -29,6 +29,12 @@ public struct TableVersion: Codable, Sendable, Equatable {
     /// Bumped by every single-vector upsert or delete in this version, so
     /// derived data (a recall index) can tell whether it is current.
     public var generation: UInt64
+    /// True when the row-to-id map is stored a block of rows per value
+    /// (`IDBlock`); nil in versions written before that layout, which keep a
+    /// key per row. Either way an id-to-row key per id.
+    var idsInBlocks: Bool? = nil
+
+    var hasIDBlocks: Bool { idsInBlocks == true }
 }
 
 /// A named embedding table and its current (and previous) version.
@@ -67,7 +73,9 @@ public struct TableInfo: Codable, Sendable, Equatable {
 }
 
 /// Key layout of one table version inside the `vectors` and `ids` databases:
-/// an 8-byte big-endian prefix (table id, version) followed by a tag.
+/// an 8-byte big-endian prefix (table id, version) followed by a tag: in
+/// `ids`, "i" + id (its row), "R" + block (the block's ids, `IDBlock`), "d" +
+/// row (a deleted row), and in versions before id blocks "r" + row (its id).
 struct VersionKeys {
     let prefix: [UInt8]
 
@@ -103,6 +111,8 @@ struct VersionKeys {
     }
 
     func rowKey(_ row: Int) -> [UInt8] { tagged("r", row) }
+    /// The ids of the rows in vector block `index` (`IDBlock`).
+    func idBlock(_ index: Int) -> [UInt8] { tagged("R", index) }
     func deletedKey(_ row: Int) -> [UInt8] { tagged("d", row) }
     var rowPrefix: [UInt8] { prefix + [UInt8(ascii: "r")] }
     var deletedPrefix: [UInt8] { prefix + [UInt8(ascii: "d")] }

@@ -85,9 +85,28 @@ extension Transaction {
 
 /// Checks every component is finite; names the first that is not.
 func validateFinite(_ v: UnsafeBufferPointer<Float>) throws {
+    guard !allFinite(v) else { return }
     for (i, x) in v.enumerated() where !x.isFinite {
         throw StoreError.invalidArgument("component \(i + 1) is \(x.isNaN ? "NaN" : "infinite")")
     }
+}
+
+/// True when no component is NaN or infinite (exponent bits all ones),
+/// sixteen at a time: the per-element check took 4.5% of an fvecs import.
+@inline(__always)
+private func allFinite(_ v: UnsafeBufferPointer<Float>) -> Bool {
+    guard let base = v.baseAddress else { return true }
+    let raw = UnsafeRawPointer(base), exponent = SIMD16<UInt32>(repeating: 0x7F80_0000)
+    var special = SIMDMask<SIMD16<Int32>>(repeating: false)
+    var i = 0
+    while i + 16 <= v.count {
+        let bits = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<UInt32>.self)
+        special .|= (bits & exponent) .== exponent
+        i += 16
+    }
+    if any(special) { return false }
+    while i < v.count { if !v[i].isFinite { return false }; i += 1 }
+    return true
 }
 
 /// The result of a single-vector upsert.
@@ -128,7 +147,11 @@ extension Transaction {
             v.count += 1
             var r = UInt32(row)
             _ = try withUnsafeBytes(of: &r) { rv in try keys.idKey(id).withUnsafeBytes { try put(.ids, $0, rv) } }
-            try put(.ids, keys.rowKey(row), Array(id.utf8))
+            if v.hasIDBlocks {
+                try idCopy.withUTF8 { try writeID(keys: keys, version: v, row: row, id: UnsafeRawBufferPointer($0)) }
+            } else {
+                try put(.ids, keys.rowKey(row), Array(id.utf8))
+            }
         }
         try writeRow(keys: keys, version: v, row: row, vector: vector)
         v.generation += 1
@@ -148,7 +171,7 @@ extension Transaction {
         guard let rv = try get(.ids, keys.idKey(id)) else { throw StoreError.unknownID(table: name, id: id) }
         let row = Int(rv.loadUnaligned(as: UInt32.self))
         try delete(.ids, keys.idKey(id))
-        try delete(.ids, keys.rowKey(row))
+        if v.hasIDBlocks { try writeID(keys: keys, version: v, row: row, id: nil) } else { try delete(.ids, keys.rowKey(row)) }
         try put(.ids, keys.deletedKey(row), [])
         try writeRow(keys: keys, version: v, row: row, vector: [Float](repeating: 0, count: v.dimension))
         v.count -= 1
@@ -156,6 +179,14 @@ extension Transaction {
         info.current = v
         try putInfo(info)
         return row
+    }
+
+    /// Rewrites the id block holding `row` with `id` at it (nil: no id).
+    func writeID(keys: VersionKeys, version v: TableVersion, row: Int, id: UnsafeRawBufferPointer?) throws {
+        let key = keys.idBlock(row / v.rowsPerBlock)
+        var ids = IDBlockWriter(copying: try get(.ids, key).flatMap(IDBlock.init))
+        ids.set(row % v.rowsPerBlock, to: id)
+        try reserve(.ids, key, count: ids.encodedCount) { ids.encode(into: $0) }
     }
 
     /// Rewrites the block holding `row` with `vector` in it (copy-on-write).

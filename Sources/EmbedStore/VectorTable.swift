@@ -39,8 +39,22 @@ public struct VectorTable {
 
     /// The id stored at `row`, or nil for a deleted or out-of-range row.
     public func id(ofRow row: Int) throws -> String? {
-        guard row >= 0, row < version.slots, let v = try txn.get(.ids, keys.rowKey(row)) else { return nil }
-        return String(decoding: v, as: UTF8.self)
+        try idBytes(ofRow: row).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The UTF-8 bytes of the id at `row` (zero-copy), or nil.
+    func idBytes(ofRow row: Int) throws -> UnsafeRawBufferPointer? {
+        guard row >= 0, row < version.slots else { return nil }
+        guard version.hasIDBlocks else { return try txn.get(.ids, keys.rowKey(row)) }
+        return try idBlock(row / version.rowsPerBlock)?.id(at: row % version.rowsPerBlock)
+    }
+
+    func idBlock(_ index: Int) throws -> IDBlock? {
+        guard let v = try txn.get(.ids, keys.idBlock(index)) else { return nil }
+        guard let block = IDBlock(v) else {
+            throw StoreError.lmdb(operation: "reading the ids of block \(index) of table '\(name)'", code: -30796, message: "malformed id block: store is damaged")
+        }
+        return block
     }
 
     /// The vector at `row` (zero-copy).
@@ -95,6 +109,16 @@ public struct VectorTable {
 
     /// Visits every live (row, id) pair in row order.
     public func forEachID(_ body: (_ row: Int, _ id: UnsafeRawBufferPointer) throws -> Void) throws {
+        if version.hasIDBlocks {
+            for b in 0..<version.blockCount {
+                guard let block = try idBlock(b) else { continue }
+                let first = b * version.rowsPerBlock
+                for i in 0..<min(block.count, version.slots - first) {
+                    if let id = block.id(at: i) { try body(first + i, id) }
+                }
+            }
+            return
+        }
         try txn.scan(.ids, prefix: keys.rowPrefix) { k, v in
             try body(Int(UInt32(bigEndian: k.loadUnaligned(fromByteOffset: 9, as: UInt32.self))), v)
             return true
