@@ -128,6 +128,29 @@ public final class Store: @unchecked Sendable {
         return (info.me_last_pgno + 1) * Int(stat.ms_psize)
     }
 
+    /// Other live processes holding read slots in this store (a service
+    /// serving it, say), from LMDB's reader table; slots of dead processes
+    /// are cleared first.
+    public func otherReaderProcesses() -> [Int32] {
+        var dead: Int32 = 0
+        mdb_reader_check(env, &dead)
+        final class Lines { var text = "" }
+        let lines = Lines()
+        _ = withExtendedLifetime(lines) {
+            mdb_reader_list(env, { message, context in
+                guard let message, let context else { return 0 }
+                Unmanaged<Lines>.fromOpaque(context).takeUnretainedValue().text += String(cString: message)
+                return 0
+            }, Unmanaged.passUnretained(lines).toOpaque())
+        }
+        // "    pid     thread     txnid" then one "PID THREAD TXNID" line per slot
+        let me = getpid()
+        let pids = lines.text.split(separator: "\n").compactMap { line in
+            line.split(separator: " ").first.flatMap { Int32($0) }
+        }
+        return Array(Set(pids.filter { $0 != me })).sorted()
+    }
+
     func dbi(_ db: Database) -> MDB_dbi { dbis[db.rawValue] }
 
     /// Runs `body` in a read-only transaction: a consistent snapshot of the store.

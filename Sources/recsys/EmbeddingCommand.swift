@@ -26,10 +26,12 @@ struct EmbeddingCommand: ParsableCommand {
         @Option(name: .customLong("on-duplicate"), help: "error or last: what to do with a repeated id.") var onDuplicate: DuplicatePolicy = .error
         @Option(help: "For .npy: a file with one id per line (default: NAME.ids beside the file, else row numbers).") var ids: String?
         @OptionGroup var store: StoreOptions
+        @OptionGroup var priority: PriorityOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let s = try store.open()
+            priority.apply(store: s, job: "importing")
             let bar = ProgressBar("importing \(file)")
             let start = Date()
             let summary = try s.importVectors(from: file, table: table, options: ImportOptions(format: format, kind: kind, onDuplicate: onDuplicate, idsPath: ids)) { rows, bytes, total in

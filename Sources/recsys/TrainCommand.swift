@@ -30,6 +30,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("learning-rate")) var learningRate: Float = 0.001
     @Option var seed: UInt64 = 1
     @OptionGroup var store: StoreOptions
+    @OptionGroup var priority: PriorityOptions
     @OptionGroup var output: OutputOptions
 
     func loadSpec() throws -> FeatureSpec {
@@ -43,6 +44,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // the store as it is now (a failed run must not leave a new empty one)
+        let existing = FileManager.default.fileExists(atPath: store.path + "/data.mdb") ? try store.open() : nil
+        priority.apply(store: existing, job: "training")
         var featureSpec = try loadSpec()
         if let numeric { featureSpec.numeric = featureSpec.numeric.map { NumericFeature(name: $0.name, transform: numeric, entity: $0.entity) } }
         if [test != nil, split != nil, holdoutEvery != nil].filter({ $0 }).count > 1 { throw CLIError("give one of --test, --split, --holdout-every") }
@@ -85,7 +89,7 @@ struct TrainCommand: ParsableCommand {
         var metrics: [String: Metrics] = ["train": Metrics.compute(labels: trainSet.labels, predictions: mlp.predict(trainSet))]
         if let v = validationSet { metrics["validation"] = Metrics.compute(labels: v.labels, predictions: mlp.predict(v)) }
         if let t = testSet { metrics["test"] = Metrics.compute(labels: t.labels, predictions: mlp.predict(t)) }
-        let s = try store.open()
+        let s = try existing ?? store.open()
         try s.write { txn in try RankerModel.save(txn, name: model, model: mlp, options: options, metrics: metrics, data: trainSet) }
         if output.json {
             printJSON(TrainJSON(model: model, epochs: reports, train: metrics["train"], validation: metrics["validation"], test: metrics["test"],
