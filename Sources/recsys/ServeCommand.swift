@@ -23,8 +23,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Event-loop threads that read, handle and answer requests (default: one per core).") var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
     @Option(name: .customLong("page-release-interval"), help: ArgumentHelp(
-        "After commits, drop the service's page mappings of the store at most this often, in seconds (0: never).",
-        discussion: "Keeps the RSS to what requests read from the latest snapshot; the pages stay in the page cache."))
+        "After commits, drop the service's page mappings of the store this often, in seconds (0: never).",
+        discussion: "Sooner when they grow 2 MiB past what requests read back in after the last drop. Keeps the RSS to what requests read from the latest snapshot; the pages stay in the page cache."))
     var pageReleaseInterval: Double = 10
     @OptionGroup var store: StoreOptions
 

@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// shutdown.
 ///
 /// After commits it also drops the service's page mappings of the store
-/// (`Store.releaseMappedPages`), at most once per `pageReleaseInterval`, so
+/// (`Store.releaseMappedPages`), once per `pageReleaseInterval` or sooner when
+/// they grow past the working set by 2 MiB (`PageReleasePolicy`), so
 /// the service's RSS is what requests read from the latest snapshot rather
 /// than every page of the file that an earlier snapshot's reads mapped in.
 /// In bench/serve's import loads the service's mapped files grew 8.6 MiB
@@ -25,16 +26,16 @@ struct StaleViewReleaser: ServiceLifecycle.Service {
         await cancelWhenGracefulShutdown {
             let clock = ContinuousClock()
             var mappedAt = state.store.latestSnapshotID  // the commit the current mappings were made under
-            var lastPageRelease = clock.now
+            var pageRelease = pageReleaseInterval.map { PageReleasePolicy(interval: $0, now: clock.now) }
             while true {
                 // cancelled at graceful shutdown: return normally, the service is done
                 do { try await Task.sleep(for: interval) } catch { return }
                 if state.releaseIfStale() { logger.debug("released a store snapshot behind the latest commit") }
                 let latest = state.store.latestSnapshotID
-                if let pageReleaseInterval, latest != mappedAt, clock.now - lastPageRelease >= pageReleaseInterval {
+                if pageRelease?.shouldRelease(now: clock.now, committed: latest != mappedAt, mappedBytes: { state.store.mappedResidentBytes }) == true {
                     let bytes = state.store.releaseMappedPages()
                     mappedAt = latest
-                    lastPageRelease = clock.now
+                    pageRelease?.released(at: clock.now)
                     logger.debug("dropped the store's page mappings after a commit", metadata: ["bytes": "\(bytes)"])
                 }
             }
