@@ -27,8 +27,8 @@ struct IDBlock {
         guard index >= 0, index < n else { return nil }
         let start = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * (index + 1), as: UInt32.self)))
         let end = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * (index + 2), as: UInt32.self)))
-        guard end > start else { return nil }
         let base = 4 * (n + 2)
+        guard end > start, base + end <= bytes.count else { return nil }  // (a damaged block reads as no id, never past its end)
         return UnsafeRawBufferPointer(rebasing: bytes[(base + start)..<(base + end)])
     }
 }

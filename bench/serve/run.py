@@ -234,7 +234,7 @@ def main():
               f"Anonymous memory (the heap) {res['rss_anon_before_kb'] / 1024:.1f} -> {res['rss_anon_after_kb'] / 1024:.1f} MiB ({res['rss_anon_growth'] * 100:+.1f}%), "
               f"mapped files {res['rss_file_before_kb'] / 1024:.1f} -> {res['rss_file_after_kb'] / 1024:.1f} MiB",
               "(the binary, libraries and the store's clean page-cache pages; after commits the service drops its mappings of the store",
-              f"at most every 10 s, so they hold what requests read since, not every page earlier snapshots read). The imports exited {res['import_exit']}.",
+              f"every 10 s, or sooner once they grow 2 MiB past what requests mapped back in, so they hold what requests read since, not every page earlier snapshots read). The imports exited {res['import_exit']}.",
               "Growth by mapping (KiB): " + ", ".join(f"{os.path.basename(k) or k} {v:+d}" for k, v in list(res["rss_growth_by_mapping_kb"].items())[:6]) + ".",
               "", f"Store file: {res['store_bytes_before_imports'] / 2**20:.0f} MiB before the import loads, {res['store_bytes_after_imports'] / 2**20:.0f} MiB after them; "
               f"{res['imports_while_idle']} more imports while only /healthz was served grew it by {res['store_bytes_idle_growth'] / 2**20:.0f} MiB",
