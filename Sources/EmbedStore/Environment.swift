@@ -78,9 +78,7 @@ public final class Store: @unchecked Sendable {
             mdb_env_close(env)
             throw StoreError.lmdb(operation: "opening store at \(path)", code: rc, message: String(cString: mdb_strerror(rc)))
         }
-        // Free reader slots left by killed processes so their snapshots do not pin pages.
-        var dead: Int32 = 0
-        mdb_reader_check(env, &dead)
+        clearDeadReaders()
         do {
             dbis = try write { txn in
                 try Database.allCases.map { db in
@@ -132,8 +130,7 @@ public final class Store: @unchecked Sendable {
     /// serving it, say), from LMDB's reader table; slots of dead processes
     /// are cleared first.
     public func otherReaderProcesses() -> [Int32] {
-        var dead: Int32 = 0
-        mdb_reader_check(env, &dead)
+        clearDeadReaders()
         final class Lines { var text = "" }
         let lines = Lines()
         _ = withExtendedLifetime(lines) {
@@ -149,6 +146,13 @@ public final class Store: @unchecked Sendable {
             line.split(separator: " ").first.flatMap { Int32($0) }
         }
         return Array(Set(pids.filter { $0 != me })).sorted()
+    }
+
+    /// Frees reader slots left by killed processes, so their snapshots neither
+    /// pin pages nor count as readers.
+    private func clearDeadReaders() {
+        var dead: Int32 = 0
+        mdb_reader_check(env, &dead)
     }
 
     func dbi(_ db: Database) -> MDB_dbi { dbis[db.rawValue] }

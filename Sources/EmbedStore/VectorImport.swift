@@ -149,8 +149,10 @@ extension Store {
         var out: [(String, [Float])] = []
         var id: [UInt8] = [], v: [Float] = []
         while try reader.next(id: &id, vector: &v) {
-            if let bad = v.firstIndex(where: { !$0.isFinite }) {
-                throw StoreError.badInput(file: path, location: reader.location, reason: "component \(bad + 1) is not finite")
+            do {
+                try v.withUnsafeBufferPointer(validateFinite)
+            } catch StoreError.invalidArgument(let reason) {
+                throw StoreError.badInput(file: path, location: reader.location, reason: reason)
             }
             out.append((String(decoding: id, as: UTF8.self), v))
         }

@@ -32,7 +32,6 @@ struct PriorityOptions: ParsableArguments {
     func apply(store: Store?, job: String) {
         let readers = priority == .auto ? store?.otherReaderProcesses() ?? [] : []
         guard priority == .background || !readers.isEmpty else { return }
-        errno = 0
         // Linux: PRIO_PROCESS with 0 sets the calling thread, and threads it starts inherit it
         guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19) == 0 else {
             writeStderr("note: could not lower the CPU priority (\(String(cString: strerror(errno)))); running at normal priority\n")

@@ -81,9 +81,12 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens an existing store; a missing one is a user error, not an empty store.
     func openExisting() throws -> Store {
-        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
-            throw CLIError("no store at \(path) (import something first, or pass --store PATH)")
-        }
-        return try open()
+        guard let s = try openIfExists() else { throw CLIError("no store at \(path) (import something first, or pass --store PATH)") }
+        return s
+    }
+
+    /// Opens the store when there is one; nil (and nothing created) when there is not.
+    func openIfExists() throws -> Store? {
+        FileManager.default.fileExists(atPath: path + "/data.mdb") ? try open() : nil
     }
 }

@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         // the store as it is now (a failed run must not leave a new empty one)
-        let existing = FileManager.default.fileExists(atPath: store.path + "/data.mdb") ? try store.open() : nil
+        let existing = try store.openIfExists()
         priority.apply(store: existing, job: "training")
         var featureSpec = try loadSpec()
         if let numeric { featureSpec.numeric = featureSpec.numeric.map { NumericFeature(name: $0.name, transform: numeric, entity: $0.entity) } }
