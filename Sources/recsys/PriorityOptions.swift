@@ -7,39 +7,50 @@ enum JobPriority: String, ExpressibleByArgument, CaseIterable {
     /// Background while another process reads the store, else normal.
     case auto
     case normal
-    /// nice 19: the job takes only the CPU nothing else wants.
+    /// Only the CPU nothing else wants (see `BackgroundJob`).
     case background
 }
 
 /// `--priority`: bulk jobs yield the CPU to a service reading the same store.
 ///
 /// A 100k-vector import running beside `recsys serve` on two cores took one
-/// of them: recommend's p99 went from 7 to 16.6 ms. At nice 19 it was 8.7 ms,
-/// and the import still finished (bench/results/serve.md). Background work
-/// giving way to foreground reads is what storage engines do by default
-/// (RocksDB lowers its compaction threads' priority), so `auto` does it
-/// whenever another process has the store open for reading.
+/// of them: recommend's p99 went from 7 to 16.6 ms. In the background it
+/// stayed at 7.9-8.5 ms, and the import still finished (bench/results/serve.md).
+/// Background work giving way to foreground reads is what storage engines do
+/// by default (RocksDB lowers its compaction threads' priority), so `auto`
+/// does it whenever another process has the store open for reading.
 struct PriorityOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "auto, normal or background (nice 19).",
-        discussion: "auto: background while another process (a running `recsys serve`) reads the store, so the job does not take CPU from its requests; normal otherwise."))
+        "auto, normal or background.",
+        discussion: "background: SCHED_IDLE and nice 19, in a scheduling group (session) of its own, so the job takes only CPU time nothing else wants. auto: background while another process (a running `recsys serve`) reads the store, normal otherwise."))
     var priority: JobPriority = .auto
 
     /// Lowers this process's CPU priority when asked to, or under `auto` when
     /// another process reads `store` (nil: no store yet, so no reader); says
-    /// so on stderr under `auto`. Call it before the job starts threads: they
-    /// inherit the priority.
+    /// so on stderr under `auto`. Where the job needs a session of its own,
+    /// this process hands the job to a copy of itself and exits as the copy
+    /// does. Call it before the job starts threads: they inherit the priority.
     func apply(store: Store?, job: String) {
-        let readers = priority == .auto ? store?.otherReaderProcesses() ?? [] : []
-        guard priority == .background || !readers.isEmpty else { return }
-        // Linux: PRIO_PROCESS with 0 sets the calling thread, and threads it starts inherit it
-        guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19) == 0 else {
-            writeStderr("note: could not lower the CPU priority (\(String(cString: strerror(errno)))); running at normal priority\n")
+        if BackgroundJob.isHandedOff {
+            // the process that started this one decided, and said so
+            noteFailures(BackgroundJob.lowerThisProcess())
             return
         }
+        let readers = priority == .auto ? store?.otherReaderProcesses() ?? [] : []
+        guard priority == .background || !readers.isEmpty else { return }
         if priority == .auto {
             let who = readers.prefix(3).map(String.init).joined(separator: ", ") + (readers.count > 3 ? ", ..." : "")
-            writeStderr("note: the store is being read by process \(who); \(job) at background CPU priority (nice 19) to leave it the CPU (--priority normal to run at full priority)\n")
+            writeStderr("note: the store is being read by process \(who); \(job) at background CPU priority to leave it the CPU (--priority normal to run at full priority)\n")
         }
+        if BackgroundJob.needsOwnSession {
+            let reason = BackgroundJob.handOff()
+            writeStderr("note: could not move the job to a scheduling group of its own (\(reason)); lowering its priority in place\n")
+        }
+        noteFailures(BackgroundJob.lowerThisProcess())
+    }
+
+    private func noteFailures(_ failures: [String]) {
+        guard !failures.isEmpty else { return }
+        writeStderr("note: could not lower the CPU priority: \(failures.joined(separator: ", ")); that part runs at normal priority\n")
     }
 }
