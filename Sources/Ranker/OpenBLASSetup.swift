@@ -14,7 +14,9 @@ import Foundation
 /// 2-core machine took a third of the CPU from a recall benchmark and from the
 /// service's event loops. Training raises the count for large batches.
 public enum OpenBLASSetup {
-    public static func reexecWithDetectedCoreTypeIfNeeded() {
+    /// `executable`: this program's file (re-executing `/proc/self/exe`
+    /// would name the process "exe").
+    public static func reexecWithDetectedCoreTypeIfNeeded(executable: String = "/proc/self/exe") {
         #if os(Linux) && arch(x86_64)
         let env = ProcessInfo.processInfo.environment
         guard env["RECSYS_NO_REEXEC"] == nil else { return }
@@ -33,7 +35,7 @@ public enum OpenBLASSetup {
         guard changed else { return }
         setenv("RECSYS_NO_REEXEC", "1", 1)
         let argv = CommandLine.unsafeArgv
-        execv("/proc/self/exe", argv)
+        execv(executable, argv)
         // exec failed: carry on with whatever kernels were picked
         #endif
     }

@@ -35,18 +35,38 @@ import Glibc
 /// If this process is killed outright, the copy sees its end of a pipe close
 /// and stops: an unfinished job commits nothing.
 enum BackgroundJob {
-    /// Set in the copy's environment: the descriptor of the pipe whose closing
-    /// means the process that started it is gone.
-    static let handOffVariable = "RECSYS_BACKGROUND_JOB_PIPE"
+    /// Set once the job is background, for a process that carries it on
+    /// (a copy in its own session): `in-place`,
+    /// or `pipe:FD` in a copy, FD being the pipe whose closing means the
+    /// process that started it is gone.
+    static let modeVariable = "RECSYS_BACKGROUND_JOB"
 
-    /// True in a copy this process type started to do a background job.
-    static var isHandedOff: Bool { getenv(handOffVariable) != nil }
+    enum Mode: Equatable {
+        case inPlace
+        case handedOff(pipe: Int32)
 
-    /// Lowers this process to background priority. In a copy started by
-    /// `handOff()` also watches the starting process and stops with it.
-    /// Call it before the job starts threads: they inherit the policy.
-    /// Returns what could not be done, for a note on stderr.
-    static func lowerThisProcess() -> [String] {
+        var environmentValue: String {
+            switch self {
+            case .inPlace: "in-place"
+            case .handedOff(let fd): "pipe:\(fd)"
+            }
+        }
+    }
+
+    /// The mode this process inherited, nil when no background job was decided before it.
+    static var inheritedMode: Mode? {
+        guard let value = getenv(modeVariable).map({ String(cString: $0) }) else { return nil }
+        if value.hasPrefix("pipe:"), let fd = Int32(value.dropFirst(5)) { return .handedOff(pipe: fd) }
+        return .inPlace
+    }
+
+    /// Lowers this process to background priority and records `mode` for the
+    /// processes that carry the job on. In a copy started by `handOff()` also
+    /// watches the starting process and stops with it. Call it before the
+    /// job starts threads: they inherit the policy. Returns what could not be
+    /// done, for a note on stderr.
+    static func lowerThisProcess(mode: Mode) -> [String] {
+        setenv(modeVariable, mode.environmentValue, 1)
         var failures: [String] = []
         // the session's autogroup holds this process (and what it starts) only
         // when this process leads the session: never lower someone else's shell
@@ -62,10 +82,7 @@ enum BackgroundJob {
         if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19) != 0 {
             failures.append("nice 19 (\(String(cString: strerror(errno))))")
         }
-        if let value = getenv(handOffVariable), let fd = Int32(String(cString: value)) {
-            unsetenv(handOffVariable)
-            stopWhenClosed(fd)
-        }
+        if case .handedOff(let fd) = mode { stopWhenClosed(fd) }
         return failures
     }
 
@@ -110,11 +127,11 @@ enum BackgroundJob {
         posix_spawn_file_actions_addclose(&actions, writeEnd)
 
         var environment = ProcessInfo.processInfo.environment
-        environment[handOffVariable] = String(readEnd)
+        environment[modeVariable] = Mode.handedOff(pipe: readEnd).environmentValue
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var child: pid_t = 0
-        let spawned = posix_spawn(&child, "/proc/self/exe", &actions, &attributes, CommandLine.unsafeArgv, envp)
+        let spawned = posix_spawn(&child, executablePath, &actions, &attributes, CommandLine.unsafeArgv, envp)
         close(readEnd)
         guard spawned == 0 else { restore(); return "starting it in its own session: \(String(cString: strerror(spawned)))" }
 
@@ -139,6 +156,16 @@ enum BackgroundJob {
         }
     }
 
+    /// This program's file, so that a copy or a re-execution is named after
+    /// it in `ps` and `top` (`/proc/self/exe` would make every one "exe").
+    static let executablePath: String = {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let path = n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        // a binary replaced since it started reads "/path (deleted)"; only the link still reaches it
+        return path.hasPrefix("/") && access(path, X_OK) == 0 ? path : "/proc/self/exe"
+    }()
+
     private static var autogroupsEnabled: Bool {
         (try? String(contentsOfFile: "/proc/sys/kernel/sched_autogroup_enabled", encoding: .utf8))?.hasPrefix("1") ?? false
     }
@@ -146,6 +173,8 @@ enum BackgroundJob {
     /// Sets the nice value of this session's autogroup. The kernel takes one
     /// such change every 100 ms from unprivileged processes (EAGAIN).
     private static func setAutogroupNice(_ nice: Int) -> Bool {
+        // "/autogroup-123 nice 19": already set
+        if let now = try? String(contentsOfFile: "/proc/self/autogroup", encoding: .utf8), now.hasSuffix(" nice \(nice)\n") { return true }
         for _ in 0..<20 {
             let fd = open("/proc/self/autogroup", O_WRONLY)
             guard fd >= 0 else { return false }

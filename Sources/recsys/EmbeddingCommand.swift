@@ -14,7 +14,7 @@ struct EmbeddingCommand: ParsableCommand {
         subcommands: [Import.self, Export.self, List.self, Info.self, Get.self, Upsert.self, Remove.self, Delete.self, Rollback.self]
     )
 
-    struct Import: ParsableCommand {
+    struct Import: PrioritizedJob {
         static let configuration = CommandConfiguration(
             abstract: "Import a file as a new version of a table (atomic: all or nothing).",
             discussion: "Formats: \(VectorFormat.allCases.map(\.rawValue).joined(separator: ", ")); detected from the extension or the content unless --format is given."
@@ -28,10 +28,10 @@ struct EmbeddingCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var priority: PriorityOptions
         @OptionGroup var output: OutputOptions
+        var jobName: String { "importing" }
 
         func run() throws {
             let s = try store.open()
-            priority.apply(store: s, job: "importing")
             let bar = ProgressBar("importing \(file)")
             let start = Date()
             let summary = try s.importVectors(from: file, table: table, options: ImportOptions(format: format, kind: kind, onDuplicate: onDuplicate, idsPath: ids)) { rows, bytes, total in

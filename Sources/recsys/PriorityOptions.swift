@@ -11,11 +11,29 @@ enum JobPriority: String, ExpressibleByArgument, CaseIterable {
     case background
 }
 
+/// A command that does bulk work on a store and takes `--priority`.
+protocol PrioritizedJob: ParsableCommand {
+    var priority: PriorityOptions { get }
+    var store: StoreOptions { get }
+    /// What the job is doing, for the note on stderr ("importing").
+    var jobName: String { get }
+}
+
+extension PrioritizedJob {
+    /// Sets the job's priority. `Recsys.main` calls this right after parsing,
+    /// before `run()`, so that as little as possible of the job runs at
+    /// normal priority beside a service.
+    func applyPriority() {
+        // the store as it is now: none yet means no reader (and nothing created here)
+        priority.apply(store: priority.priority == .auto ? try? store.openIfExists() : nil, job: jobName)
+    }
+}
+
 /// `--priority`: bulk jobs yield the CPU to a service reading the same store.
 ///
 /// A 100k-vector import running beside `recsys serve` on two cores took one
-/// of them: recommend's p99 went from 7 to 16.6 ms. In the background it
-/// stayed at 7.9-8.5 ms, and the import still finished (bench/results/serve.md).
+/// of them: recommend's p99 went from 7.7 to 35.3 ms. In the background it
+/// was 9.0 ms, and the import still finished (bench/results/serve.md).
 /// Background work giving way to foreground reads is what storage engines do
 /// by default (RocksDB lowers its compaction threads' priority), so `auto`
 /// does it whenever another process has the store open for reading.
@@ -26,14 +44,13 @@ struct PriorityOptions: ParsableArguments {
     var priority: JobPriority = .auto
 
     /// Lowers this process's CPU priority when asked to, or under `auto` when
-    /// another process reads `store` (nil: no store yet, so no reader); says
-    /// so on stderr under `auto`. Where the job needs a session of its own,
-    /// this process hands the job to a copy of itself and exits as the copy
-    /// does. Call it before the job starts threads: they inherit the priority.
+    /// another process reads `store` (nil: no store, so no reader); says so
+    /// on stderr under `auto`. Where the job needs a session of its own, this
+    /// process hands the job to a copy of itself and exits as the copy does.
     func apply(store: Store?, job: String) {
-        if BackgroundJob.isHandedOff {
-            // the process that started this one decided, and said so
-            noteFailures(BackgroundJob.lowerThisProcess())
+        if let mode = BackgroundJob.inheritedMode {
+            // this process was started (or re-executed) after the decision, which was noted then
+            noteFailures(BackgroundJob.lowerThisProcess(mode: mode))
             return
         }
         let readers = priority == .auto ? store?.otherReaderProcesses() ?? [] : []
@@ -42,11 +59,12 @@ struct PriorityOptions: ParsableArguments {
             let who = readers.prefix(3).map(String.init).joined(separator: ", ") + (readers.count > 3 ? ", ..." : "")
             writeStderr("note: the store is being read by process \(who); \(job) at background CPU priority to leave it the CPU (--priority normal to run at full priority)\n")
         }
+        // lowered first, so the copy below starts at background priority too
+        noteFailures(BackgroundJob.lowerThisProcess(mode: .inPlace))
         if BackgroundJob.needsOwnSession {
             let reason = BackgroundJob.handOff()
-            writeStderr("note: could not move the job to a scheduling group of its own (\(reason)); lowering its priority in place\n")
+            writeStderr("note: could not move the job to a scheduling group of its own (\(reason)); it runs at background priority in this one\n")
         }
-        noteFailures(BackgroundJob.lowerThisProcess())
     }
 
     private func noteFailures(_ failures: [String]) {

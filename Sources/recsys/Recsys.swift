@@ -18,7 +18,9 @@ struct Recsys: ParsableCommand {
     )
 
     static func main() {
-        OpenBLASSetup.reexecWithDetectedCoreTypeIfNeeded()
+        // first, before anything else runs: OpenBLAS's start-up thread spins
+        // until this process re-executes itself with one thread
+        OpenBLASSetup.reexecWithDetectedCoreTypeIfNeeded(executable: BackgroundJob.executablePath)
         var arguments = Array(CommandLine.arguments.dropFirst())
         // `recsys --store PATH embedding list`: the store option may come before
         // the subcommand; every leaf command declares it, so move it to the end.
@@ -31,6 +33,10 @@ struct Recsys: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
+            // a bulk job beside a service goes to the background before it
+            // starts: a copy in its own session inherits the re-execution's
+            // environment and starts only once, at background priority
+            (command as? any PrioritizedJob)?.applyPriority()
             try command.run()
         } catch let error where userErrorMessage(error) != nil {
             FileHandle.standardError.write(Data("error: \(userErrorMessage(error)!)\n".utf8))

@@ -6,7 +6,7 @@ import Ranker
 extension NumericTransform: ExpressibleByArgument {}
 
 /// `recsys train`: fit the Embedding+MLP ranker and store it.
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: PrioritizedJob {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train the Embedding+MLP ranker on labelled samples and store it with its learned embeddings.",
@@ -32,6 +32,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var priority: PriorityOptions
     @OptionGroup var output: OutputOptions
+    var jobName: String { "training" }
 
     func loadSpec() throws -> FeatureSpec {
         if let preset = FeatureSpec.preset(spec) { return preset }
@@ -46,7 +47,6 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         // the store as it is now (a failed run must not leave a new empty one)
         let existing = try store.openIfExists()
-        priority.apply(store: existing, job: "training")
         var featureSpec = try loadSpec()
         if let numeric { featureSpec.numeric = featureSpec.numeric.map { NumericFeature(name: $0.name, transform: numeric, entity: $0.entity) } }
         if [test != nil, split != nil, holdoutEvery != nil].filter({ $0 }).count > 1 { throw CLIError("give one of --test, --split, --holdout-every") }

@@ -50,12 +50,15 @@ final class BackgroundJobTests: XCTestCase {
         shell.standardOutput = FileHandle.nullDevice
         shell.standardError = FileHandle.nullDevice
         try shell.run()
-        // the job has started when its process runs at SCHED_IDLE (5)
+        // the job has started when its process runs at SCHED_IDLE (5), in its own session's autogroup at nice 19
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let starter = children(of: shell.processIdentifier).first {
                 let job = autogroupsEnabled ? children(of: starter).first : starter
-                if let job, ProcessStat(job)?.policy == 5 { return (shell, input, starter, job) }
+                let group = job.flatMap { try? String(contentsOfFile: "/proc/\($0)/autogroup", encoding: .utf8) } ?? ""
+                if let job, ProcessStat(job)?.policy == 5, !autogroupsEnabled || group.hasSuffix(" nice 19\n") {
+                    return (shell, input, starter, job)
+                }
             }
             usleep(20_000)
         }
@@ -96,7 +99,9 @@ final class BackgroundJobTests: XCTestCase {
             XCTAssertNotEqual(ProcessStat(starter)?.session, job, "the command stays in the caller's session")
             let group = try String(contentsOfFile: "/proc/\(job)/autogroup", encoding: .utf8)
             XCTAssertTrue(group.contains("nice 19"), group)
-            XCTAssertEqual(ProcessStat(starter)?.policy, 0, "the command itself only waits, at normal priority")
+            XCTAssertEqual(ProcessStat(starter)?.policy, 5, "the command lowered itself before starting the copy, which inherits that")
+            let name = try String(contentsOfFile: "/proc/\(job)/comm", encoding: .utf8)
+            XCTAssertEqual(name, "recsys\n", "the copy is named after the program in ps and top")
         }
         input.fileHandleForWriting.write(Data("1:1 0 0 0 0 0 0 0 0 0\n2:0 1 0 0 0 0 0 0 0 0\n3:0 0 1 0 0 0 0 0 0 0\n".utf8))
         try input.fileHandleForWriting.close()
