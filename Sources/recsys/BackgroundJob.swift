@@ -31,7 +31,8 @@ import Glibc
 /// longer gets the terminal's Ctrl-C. So the job is handed to a copy of this
 /// process started in a new session (`POSIX_SPAWN_SETSID`), and this process
 /// stays where it was: it forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the
-/// copy, and ends as the copy ended, with its exit status or by its signal.
+/// copy, stops and continues it with itself (Ctrl-Z, `fg`), and ends as the
+/// copy ended, with its exit status or by its signal.
 /// If this process is killed outright, the copy sees its end of a pipe close
 /// and stops: an unfinished job commits nothing.
 enum BackgroundJob {
@@ -99,7 +100,7 @@ enum BackgroundJob {
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
         var watched = sigset_t(), previous = sigset_t()
         sigemptyset(&watched)
-        for s in forwarded + [SIGCHLD] { sigaddset(&watched, s) }
+        for s in forwarded + [SIGCHLD, SIGTSTP, SIGCONT] { sigaddset(&watched, s) }
         // blocked from here on, taken with sigtimedwait below: no handler runs
         // between the copy starting and this process waiting for it
         pthread_sigmask(SIG_BLOCK, &watched, &previous)
@@ -115,7 +116,7 @@ enum BackgroundJob {
         defer { posix_spawnattr_destroy(&attributes) }
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for s in forwarded + [SIGCHLD] { sigaddset(&defaults, s) }
+        for s in forwarded + [SIGCHLD, SIGTSTP, SIGCONT] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigmask(&attributes, &previous)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         // POSIX_SPAWN_SETSID is glibc's 0x80 (since 2.26), not imported into Swift
@@ -151,8 +152,20 @@ enum BackgroundJob {
                 exit(128 + signal)
             }
             var timeout = timespec(tv_sec: 1, tv_nsec: 0)
-            let signal = sigtimedwait(&watched, nil, &timeout)
-            if signal > 0 && signal != SIGCHLD { kill(child, signal) }
+            switch sigtimedwait(&watched, nil, &timeout) {
+            case SIGTSTP:
+                // Ctrl-Z: the copy's process group has no parent in its session
+                // (orphaned), where the kernel drops SIGTSTP, so it gets SIGSTOP;
+                // then this process stops as the shell expects, until `fg` or `bg`
+                kill(child, SIGSTOP)
+                kill(getpid(), SIGSTOP)
+            case SIGCONT:
+                kill(child, SIGCONT)
+            case let signal where forwarded.contains(signal):
+                kill(child, signal)
+            default:
+                break  // SIGCHLD or the timeout: waitpid above tells
+            }
         }
     }
 

@@ -31,9 +31,10 @@ extension PrioritizedJob {
 
 /// `--priority`: bulk jobs yield the CPU to a service reading the same store.
 ///
-/// A 100k-vector import running beside `recsys serve` on two cores took one
-/// of them: recommend's p99 went from 7.7 to 35.3 ms. In the background it
-/// was 9.0 ms, and the import still finished (bench/results/serve.md).
+/// Back-to-back 100k-vector imports beside `recsys serve` on two cores took
+/// one of them: recommend's p99 went from 6.9 to 25.0 ms. In the background
+/// it was 7.8 ms, and the imports still finished (bench/results/serve.md, at
+/// b74475c).
 /// Background work giving way to foreground reads is what storage engines do
 /// by default (RocksDB lowers its compaction threads' priority), so `auto`
 /// does it whenever another process has the store open for reading.

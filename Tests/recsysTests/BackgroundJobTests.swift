@@ -112,6 +112,34 @@ final class BackgroundJobTests: XCTestCase {
         XCTAssertEqual(table["rows"], "3")
     }
 
+    func state(_ pid: Int32) -> Substring? { ProcessStat(pid)?.fields.first }
+
+    func waitForState(_ pid: Int32, _ wanted: (Substring?) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if wanted(state(pid)) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    func testCtrlZStopsTheJobAndFgContinuesIt() throws {
+        try XCTSkipUnless(autogroupsEnabled, "without autogroups the job runs in the command's own process")
+        let dir = TempDir()
+        let (shell, input, starter, job) = try startBackgroundImport(dir)
+        // what a terminal's Ctrl-Z does, then `fg`
+        kill(starter, SIGTSTP)
+        XCTAssertTrue(waitForState(job) { $0 == "T" }, "the job stops with the command: \(state(job) ?? "gone")")
+        XCTAssertTrue(waitForState(starter) { $0 == "T" }, "the command stops, as a shell expects: \(state(starter) ?? "gone")")
+        kill(starter, SIGCONT)
+        XCTAssertTrue(waitForState(job) { $0 != "T" }, "the job continues with the command")
+        input.fileHandleForWriting.write(Data("1:1 0 0 0 0 0 0 0 0 0\n".utf8))
+        try input.fileHandleForWriting.close()
+        shell.waitUntilExit()
+        XCTAssertEqual(shell.terminationStatus, 0)
+        XCTAssertEqual(try info("item2vec", in: dir)["version"], "2")
+    }
+
     func testCtrlCReachesTheJobAndTheStoreIsUnchanged() throws {
         let dir = TempDir()
         let (shell, input, starter, job) = try startBackgroundImport(dir)
