@@ -104,6 +104,9 @@ enum BackgroundJob {
         // blocked from here on, taken with sigtimedwait below: no handler runs
         // between the copy starting and this process waiting for it
         pthread_sigmask(SIG_BLOCK, &watched, &previous)
+        // a SIGCHLD ignored by whoever started this process would reap the copy
+        // unseen, and waitpid would never report it
+        Glibc.signal(SIGCHLD, SIG_DFL)
         func restore() { pthread_sigmask(SIG_SETMASK, &previous, nil) }
 
         var fds: [Int32] = [0, 0]
@@ -138,7 +141,12 @@ enum BackgroundJob {
 
         while true {
             var status: Int32 = 0
-            if waitpid(child, &status, WNOHANG) == child {
+            let waited = waitpid(child, &status, WNOHANG)
+            if waited < 0 && errno == ECHILD {
+                writeStderr("error: lost track of the background job (process \(child))\n")
+                exit(1)
+            }
+            if waited == child {
                 let signal = status & 0x7f
                 if signal == 0 { exit((status >> 8) & 0xff) }
                 // end by the same signal, so a shell sees what the user did
