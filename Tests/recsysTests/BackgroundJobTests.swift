@@ -153,6 +153,29 @@ final class BackgroundJobTests: XCTestCase {
         try? input.fileHandleForWriting.close()
     }
 
+    /// A caller that ignores SIGCHLD passes that on; the command must still
+    /// see its copy finish rather than wait for ever.
+    func testTheCommandEndsWhenItsCallerIgnoresSIGCHLD() throws {
+        let dir = TempDir()
+        let file = dir.write("v.txt", "1:1 0 0\n2:0 1 0\n")
+        // perl (Debian's essential perl-base) passes an ignored SIGCHLD on
+        // through exec; dash's `trap '' CHLD` does not
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        shell.arguments = ["-e", "$SIG{CHLD} = 'IGNORE'; exec @ARGV or die", recsysBinary, "embedding", "import", file, "--table", "t", "--priority", "background", "--store", dir.file("s.lmdb")]
+        shell.standardOutput = FileHandle.nullDevice
+        shell.standardError = FileHandle.nullDevice
+        try shell.run()
+        let deadline = Date().addingTimeInterval(30)
+        while shell.isRunning && Date() < deadline { usleep(20_000) }
+        if shell.isRunning {
+            shell.terminate()
+            return XCTFail("the command did not end within 30 s")
+        }
+        XCTAssertEqual(shell.terminationStatus, 0)
+        XCTAssertEqual(try info("t", in: dir)["rows"], "2")
+    }
+
     func testKillingTheCommandStopsTheJob() throws {
         try XCTSkipUnless(autogroupsEnabled, "without autogroups the job runs in the command's own process")
         let dir = TempDir()
