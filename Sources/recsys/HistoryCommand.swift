@@ -10,11 +10,13 @@ struct HistoryCommand: ParsableCommand {
         subcommands: [Import.self, Show.self]
     )
 
-    struct Import: ParsableCommand {
+    struct Import: PrioritizedJob {
         static let configuration = CommandConfiguration(abstract: "Replace all histories from a ratings CSV (userId,movieId,rating,timestamp).")
         @Argument(help: "The ratings file.") var file: String
         @Option(name: .customLong("min-rating"), help: "Keep ratings at or above this (positive feedback).") var minRating: Double = 3.5
         @OptionGroup var store: StoreOptions
+        @OptionGroup var priority: PriorityOptions
+        var jobName: String { "importing histories" }
 
         func run() throws {
             let r = try store.open().importHistory(from: file, minRating: minRating)

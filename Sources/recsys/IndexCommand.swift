@@ -13,7 +13,7 @@ struct IndexCommand: ParsableCommand {
         subcommands: [Build.self, Info.self, Drop.self]
     )
 
-    struct Build: ParsableCommand {
+    struct Build: PrioritizedJob {
         static let configuration = CommandConfiguration(
             abstract: "Build (or rebuild) the multi-probe SimHash index of a table, in one transaction.",
             discussion: "Parameters left out are chosen by measuring recall@10 on a sample of the table's own vectors (target \(LSHIndex.targetRecall))."
@@ -27,6 +27,8 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "cosine or dot.") var metric: Metric = .cosine
         @Option(help: "Seed of the random hyperplanes.") var seed: UInt64 = 0x5EED
         @OptionGroup var store: StoreOptions
+        @OptionGroup var priority: PriorityOptions
+        var jobName: String { "building the index" }
         @OptionGroup var output: OutputOptions
 
         func run() throws {

@@ -10,10 +10,12 @@ struct ItemsCommand: ParsableCommand {
         subcommands: [Import.self, Get.self]
     )
 
-    struct Import: ParsableCommand {
+    struct Import: PrioritizedJob {
         static let configuration = CommandConfiguration(abstract: "Replace the items table with a CSV file (header line, id column first), e.g. movies.csv.")
         @Argument(help: "The CSV file.") var file: String
         @OptionGroup var store: StoreOptions
+        @OptionGroup var priority: PriorityOptions
+        var jobName: String { "importing items" }
 
         func run() throws {
             let n = try store.open().importItems(from: file)

@@ -86,6 +86,15 @@ final class ServeEndToEndTests: XCTestCase {
         XCTAssertTrue(after.1.contains("\"method\":\"exact\""), "the old index must not serve the new version: \(after.1)")
         XCTAssertTrue(after.1.contains("built from version 1"), "the stale index must be reported: \(after.1)")
         XCTAssertTrue(get(base + "/metrics").1.contains("recsys_table_version{table=\"item2vec\"} 2"))
+        // the other bulk writes yield the CPU to the service the same way
+        let rebuild = try recsys(["index", "build", "--table", "item2vec", "--store", store])
+        XCTAssertEqual(rebuild.status, 0, rebuild.stderr)
+        XCTAssertTrue(rebuild.stderr.contains("read by process \(p.processIdentifier); building the index at background CPU priority"), rebuild.stderr)
+        // a request reads the index build's commit: the service holds a current snapshot again
+        XCTAssertEqual(get(base + "/v1/tables").0, 200)
+        let items = try recsys(["items", "import", sampleData + "/movies.csv", "--store", store])
+        XCTAssertEqual(items.status, 0, items.stderr)
+        XCTAssertTrue(items.stderr.contains("importing items at background CPU priority"), items.stderr)
 
         kill(p.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
