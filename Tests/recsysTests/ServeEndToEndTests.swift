@@ -90,8 +90,9 @@ final class ServeEndToEndTests: XCTestCase {
         let rebuild = try recsys(["index", "build", "--table", "item2vec", "--store", store])
         XCTAssertEqual(rebuild.status, 0, rebuild.stderr)
         XCTAssertTrue(rebuild.stderr.contains("read by process \(p.processIdentifier); building the index at background CPU priority"), rebuild.stderr)
-        // a request reads the index build's commit: the service holds a current snapshot again
-        XCTAssertEqual(get(base + "/v1/tables").0, 200)
+        // a recall reads the index build's commit: the service holds a snapshot
+        // of it (a current one, which it keeps while no write leaves it behind)
+        XCTAssertEqual(get(base + "/v1/recall/item/1?k=3").0, 200)
         let items = try recsys(["items", "import", sampleData + "/movies.csv", "--store", store])
         XCTAssertEqual(items.status, 0, items.stderr)
         XCTAssertTrue(items.stderr.contains("importing items at background CPU priority"), items.stderr)
