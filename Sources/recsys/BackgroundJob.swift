@@ -36,38 +36,18 @@ import Glibc
 /// If this process is killed outright, the copy sees its end of a pipe close
 /// and stops: an unfinished job commits nothing.
 enum BackgroundJob {
-    /// Set once the job is background, for a process that carries it on
-    /// (a copy in its own session): `in-place`,
-    /// or `pipe:FD` in a copy, FD being the pipe whose closing means the
-    /// process that started it is gone.
-    static let modeVariable = "RECSYS_BACKGROUND_JOB"
+    /// Set in a copy's environment to the descriptor of the pipe whose
+    /// closing means the process that started it is gone.
+    static let pipeVariable = "RECSYS_BACKGROUND_JOB_PIPE"
 
-    enum Mode: Equatable {
-        case inPlace
-        case handedOff(pipe: Int32)
+    /// In a copy started by `handOff()`: that pipe; nil in any other process.
+    static var handedOffPipe: Int32? { getenv(pipeVariable).flatMap { Int32(String(cString: $0)) } }
 
-        var environmentValue: String {
-            switch self {
-            case .inPlace: "in-place"
-            case .handedOff(let fd): "pipe:\(fd)"
-            }
-        }
-    }
-
-    /// The mode this process inherited, nil when no background job was decided before it.
-    static var inheritedMode: Mode? {
-        guard let value = getenv(modeVariable).map({ String(cString: $0) }) else { return nil }
-        if value.hasPrefix("pipe:"), let fd = Int32(value.dropFirst(5)) { return .handedOff(pipe: fd) }
-        return .inPlace
-    }
-
-    /// Lowers this process to background priority and records `mode` for the
-    /// processes that carry the job on. In a copy started by `handOff()` also
-    /// watches the starting process and stops with it. Call it before the
-    /// job starts threads: they inherit the policy. Returns what could not be
-    /// done, for a note on stderr.
-    static func lowerThisProcess(mode: Mode) -> [String] {
-        setenv(modeVariable, mode.environmentValue, 1)
+    /// Lowers this process to background priority. In a copy started by
+    /// `handOff()` also watches the starting process and stops with it. Call
+    /// it before the job starts threads: they inherit the policy. Returns
+    /// what could not be done, for a note on stderr.
+    static func lowerThisProcess() -> [String] {
         var failures: [String] = []
         // the session's autogroup holds this process (and what it starts) only
         // when this process leads the session: never lower someone else's shell
@@ -83,7 +63,7 @@ enum BackgroundJob {
         if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19) != 0 {
             failures.append("nice 19 (\(String(cString: strerror(errno))))")
         }
-        if case .handedOff(let fd) = mode { stopWhenClosed(fd) }
+        if let pipe = handedOffPipe { stopWhenClosed(pipe) }
         return failures
     }
 
@@ -131,7 +111,7 @@ enum BackgroundJob {
         posix_spawn_file_actions_addclose(&actions, writeEnd)
 
         var environment = ProcessInfo.processInfo.environment
-        environment[modeVariable] = Mode.handedOff(pipe: readEnd).environmentValue
+        environment[pipeVariable] = String(readEnd)
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var child: pid_t = 0
@@ -187,15 +167,12 @@ enum BackgroundJob {
         return path.hasPrefix("/") && access(path, X_OK) == 0 ? path : "/proc/self/exe"
     }()
 
-    private static var autogroupsEnabled: Bool {
+    private static let autogroupsEnabled: Bool =
         (try? String(contentsOfFile: "/proc/sys/kernel/sched_autogroup_enabled", encoding: .utf8))?.hasPrefix("1") ?? false
-    }
 
     /// Sets the nice value of this session's autogroup. The kernel takes one
     /// such change every 100 ms from unprivileged processes (EAGAIN).
     private static func setAutogroupNice(_ nice: Int) -> Bool {
-        // "/autogroup-123 nice 19": already set
-        if let now = try? String(contentsOfFile: "/proc/self/autogroup", encoding: .utf8), now.hasSuffix(" nice \(nice)\n") { return true }
         for _ in 0..<20 {
             let fd = open("/proc/self/autogroup", O_WRONLY)
             guard fd >= 0 else { return false }

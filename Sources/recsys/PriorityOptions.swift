@@ -49,9 +49,9 @@ struct PriorityOptions: ParsableArguments {
     /// on stderr under `auto`. Where the job needs a session of its own, this
     /// process hands the job to a copy of itself and exits as the copy does.
     func apply(store: Store?, job: String) {
-        if let mode = BackgroundJob.inheritedMode {
-            // this process was started (or re-executed) after the decision, which was noted then
-            noteFailures(BackgroundJob.lowerThisProcess(mode: mode))
+        if BackgroundJob.handedOffPipe != nil {
+            // a copy the deciding process started, which noted the decision
+            noteFailures(BackgroundJob.lowerThisProcess())
             return
         }
         let readers = priority == .auto ? store?.otherReaderProcesses() ?? [] : []
@@ -61,7 +61,7 @@ struct PriorityOptions: ParsableArguments {
             writeStderr("note: the store is being read by process \(who); \(job) at background CPU priority to leave it the CPU (--priority normal to run at full priority)\n")
         }
         // lowered first, so the copy below starts at background priority too
-        noteFailures(BackgroundJob.lowerThisProcess(mode: .inPlace))
+        noteFailures(BackgroundJob.lowerThisProcess())
         if BackgroundJob.needsOwnSession {
             let reason = BackgroundJob.handOff()
             writeStderr("note: could not move the job to a scheduling group of its own (\(reason)); it runs at background priority in this one\n")

@@ -45,8 +45,6 @@ struct TrainCommand: PrioritizedJob {
     }
 
     func run() throws {
-        // the store as it is now (a failed run must not leave a new empty one)
-        let existing = try store.openIfExists()
         var featureSpec = try loadSpec()
         if let numeric { featureSpec.numeric = featureSpec.numeric.map { NumericFeature(name: $0.name, transform: numeric, entity: $0.entity) } }
         if [test != nil, split != nil, holdoutEvery != nil].filter({ $0 }).count > 1 { throw CLIError("give one of --test, --split, --holdout-every") }
@@ -89,7 +87,7 @@ struct TrainCommand: PrioritizedJob {
         var metrics: [String: Metrics] = ["train": Metrics.compute(labels: trainSet.labels, predictions: mlp.predict(trainSet))]
         if let v = validationSet { metrics["validation"] = Metrics.compute(labels: v.labels, predictions: mlp.predict(v)) }
         if let t = testSet { metrics["test"] = Metrics.compute(labels: t.labels, predictions: mlp.predict(t)) }
-        let s = try existing ?? store.open()
+        let s = try store.open()  // only now: a failed run must not leave a new empty store
         try s.write { txn in try RankerModel.save(txn, name: model, model: mlp, options: options, metrics: metrics, data: trainSet) }
         if output.json {
             printJSON(TrainJSON(model: model, epochs: reports, train: metrics["train"], validation: metrics["validation"], test: metrics["test"],
