@@ -45,30 +45,51 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Recall", dependencies: ["EmbedStore", "CKernels"], swiftSettings: simdFlags),
         .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS", "CKernels"], swiftSettings: simdFlags),
-        .executableTarget(
-            name: "recsys",
+        // the recall -> rank pipeline and its caches: one API for the CLI and the service
+        .target(name: "Serving", dependencies: ["EmbedStore", "Recall", "Ranker"], swiftSettings: simdFlags),
+        // routes, error -> status mapping, metrics: the HTTP face of Serving
+        .target(
+            name: "RecsysHTTP",
             dependencies: [
-                "EmbedStore", "Recall", "Ranker",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "Serving", "EmbedStore", "Recall", "Ranker",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(name: "RecsysBench", dependencies: ["EmbedStore", "Recall", "Ranker"], path: "Sources/RecsysBench", swiftSettings: simdFlags),
-        .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore"]),
-        .testTarget(name: "RecallTests", dependencies: ["Recall", "EmbedStore"]),
-        .testTarget(name: "RankerTests", dependencies: ["Ranker", "EmbedStore"]),
-        .testTarget(
-            name: "recsysTests",
+        // process-level setup for the executables (OpenBLAS kernels and threads)
+        .target(name: "ProcessSetup"),
+        .executableTarget(
+            name: "recsys",
             dependencies: [
-                "recsys",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "EmbedStore", "Recall", "Ranker", "Serving", "RecsysHTTP", "ProcessSetup",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .executableTarget(name: "RecsysBench", dependencies: ["EmbedStore", "Recall", "Ranker", "ProcessSetup"], path: "Sources/RecsysBench", swiftSettings: simdFlags),
+        // temporary stores, generated vectors and the CLI runner, shared by every test target
+        .target(name: "RecsysTestSupport", dependencies: ["EmbedStore"], path: "Tests/RecsysTestSupport"),
+        .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "RecsysTestSupport"]),
+        .testTarget(name: "RecallTests", dependencies: ["Recall", "EmbedStore", "RecsysTestSupport"]),
+        .testTarget(name: "RankerTests", dependencies: ["Ranker", "EmbedStore", "RecsysTestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Recall", "Ranker", "EmbedStore", "RecsysTestSupport"]),
+        .testTarget(
+            name: "RecsysHTTPTests",
+            dependencies: [
+                "RecsysHTTP", "Serving", "EmbedStore", "RecsysTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // runs the built binary: depends on it so that `swift test` builds it
+        .testTarget(name: "CLITests", dependencies: ["recsys", "RecsysTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

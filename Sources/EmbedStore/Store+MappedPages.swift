@@ -3,41 +3,22 @@ import Glibc
 #endif
 import Foundation
 
-/// A process's view of the store file's memory map: how much of it is
-/// resident, and dropping the page mappings so that only what is read again
-/// comes back. Linux only (`/proc/self/smaps`).
+/// How much of the store file's memory map this process has resident.
+/// Linux only (`/proc/self/smaps`).
+///
+/// These are clean, file-backed page-cache pages: they count in the process's
+/// RSS (as `RssFile`), but the kernel reclaims them under memory pressure like
+/// any cached file page and they are shared with every other process reading
+/// the store. A service's own memory is its anonymous RSS (`RssAnon`).
 extension Store {
     /// Bytes of the data file this process has mapped in (its share of the
     /// process's RSS): the pages it has read, and the neighbours the kernel
     /// maps around each read fault (up to 16 pages).
     ///
-    /// In a long-running reader the count only grows: commits write data to
-    /// pages the reader has not touched, and each page it then reads maps its
-    /// neighbours too, so over many imports the count tends to the file's
-    /// size. ``releaseMappedPages()`` brings it back to what is read after it.
+    /// In a long-running reader the count tends to the file's size as commits
+    /// move the data to pages it has not read yet.
     public var mappedResidentBytes: Int {
         dataFileMappings().reduce(0) { $0 + $1.residentBytes }
-    }
-
-    /// Drops this process's page mappings of the data file
-    /// (`madvise(MADV_DONTNEED)` on the read-only shared map). The pages stay
-    /// in the kernel's page cache and nothing is lost: the next read of a page
-    /// maps it again with a minor fault and no I/O. Safe while read
-    /// transactions are open; pointers into the map stay valid.
-    ///
-    /// Costs one walk of `/proc/self/smaps` and then a minor fault per 64 KiB
-    /// that requests read again, so call it after commits have moved the data,
-    /// not per request.
-    /// - Returns: the bytes that were resident before.
-    @discardableResult
-    public func releaseMappedPages() -> Int {
-        var released = 0
-        for m in dataFileMappings() where m.residentBytes > 0 {
-            if madvise(UnsafeMutableRawPointer(bitPattern: m.start), Int(m.end - m.start), MADV_DONTNEED) == 0 {
-                released += m.residentBytes
-            }
-        }
-        return released
     }
 
     private struct Mapping { var start: UInt, end: UInt, residentBytes: Int }

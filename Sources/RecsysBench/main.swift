@@ -6,6 +6,7 @@
 // Prints one JSON object per workload on stdout.
 import EmbedStore
 import Foundation
+import ProcessSetup
 import Ranker
 import Recall
 

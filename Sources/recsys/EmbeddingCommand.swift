@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Serving
 
 extension VectorFormat: ExpressibleByArgument {}
 extension TableKind: ExpressibleByArgument {}
@@ -194,26 +195,3 @@ func parseVector(_ text: String) throws -> [Float] {
     return out
 }
 
-func iso(_ d: Date) -> String {
-    let f = ISO8601DateFormatter()
-    return f.string(from: d)
-}
-
-struct VectorJSON: Encodable {
-    let id: String
-    let title: String?
-    let vector: [Float]
-}
-
-struct TableJSON: Encodable {
-    let name, kind, source, created: String
-    let dimension, rows, version: Int
-    let previousVersion: Int?
-    let changesSinceImport: Int
-
-    init(_ i: TableInfo) {
-        name = i.name; kind = i.kind.rawValue; source = i.current.source; created = iso(i.current.createdAt)
-        dimension = i.dimension; rows = i.count; version = Int(i.version); previousVersion = i.previous.map { Int($0.version) }
-        changesSinceImport = Int(i.current.generation)
-    }
-}

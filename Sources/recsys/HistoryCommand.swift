@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Serving
 
 /// `recsys history ...`: per-user item histories.
 struct HistoryCommand: ParsableCommand {

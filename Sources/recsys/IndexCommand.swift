@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Serving
 import Recall
 
 extension Metric: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Serving
 
 /// `recsys items ...`: item metadata shown beside results.
 struct ItemsCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Serving
 
 /// `--json` / `--tsv`: how results print.
 struct OutputOptions: ParsableArguments {

@@ -1,13 +1,14 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Serving
 
 /// The CPU priority of a bulk job (an import, a training run).
 enum JobPriority: String, ExpressibleByArgument, CaseIterable {
     /// Background while another process reads the store, else normal.
     case auto
     case normal
-    /// Only the CPU nothing else wants (see `BackgroundJob`).
+    /// Only the CPU nothing else wants (see `BackgroundPriority`).
     case background
 }
 
@@ -32,44 +33,30 @@ extension PrioritizedJob {
 /// `--priority`: bulk jobs yield the CPU to a service reading the same store.
 ///
 /// Back-to-back 100k-vector imports beside `recsys serve` on two cores took
-/// one of them: recommend's p99 went from 6.9 to 25.0 ms. In the background
-/// it was 7.8 ms, and the imports still finished (bench/results/serve.md, at
-/// b74475c).
+/// one of them: recommend's p99 went from 6.9 to 25-28 ms; in the background
+/// it stayed under 10 ms and the imports still finished (bench/serve).
 /// Background work giving way to foreground reads is what storage engines do
 /// by default (RocksDB lowers its compaction threads' priority), so `auto`
 /// does it whenever another process has the store open for reading.
 struct PriorityOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "auto, normal or background.",
-        discussion: "background: SCHED_IDLE and nice 19, in a scheduling group (session) of its own, so the job takes only CPU time nothing else wants. auto: background while another process (a running `recsys serve`) reads the store, normal otherwise."))
+        discussion: "background: SCHED_IDLE and nice 19, so the job takes only CPU time nothing else wants (run it under `setsid -w` to give it a scheduling group of its own when the service runs in another session). auto: background while another process (a running `recsys serve`) reads the store, normal otherwise."))
     var priority: JobPriority = .auto
 
     /// Lowers this process's CPU priority when asked to, or under `auto` when
     /// another process reads `store` (nil: no store, so no reader); says so
-    /// on stderr under `auto`. Where the job needs a session of its own, this
-    /// process hands the job to a copy of itself and exits as the copy does.
+    /// on stderr under `auto`.
     func apply(store: Store?, job: String) {
-        if BackgroundJob.handedOffPipe != nil {
-            // a copy the deciding process started, which noted the decision
-            noteFailures(BackgroundJob.lowerThisProcess())
-            return
-        }
         let readers = priority == .auto ? store?.otherReaderProcesses() ?? [] : []
         guard priority == .background || !readers.isEmpty else { return }
         if priority == .auto {
             let who = readers.prefix(3).map(String.init).joined(separator: ", ") + (readers.count > 3 ? ", ..." : "")
             writeStderr("note: the store is being read by process \(who); \(job) at background CPU priority to leave it the CPU (--priority normal to run at full priority)\n")
         }
-        // lowered first, so the copy below starts at background priority too
-        noteFailures(BackgroundJob.lowerThisProcess())
-        if BackgroundJob.needsOwnSession {
-            let reason = BackgroundJob.handOff()
-            writeStderr("note: could not move the job to a scheduling group of its own (\(reason)); it runs at background priority in this one\n")
+        let failures = BackgroundPriority.lowerThisProcess()
+        if !failures.isEmpty {
+            writeStderr("note: could not lower the CPU priority: \(failures.joined(separator: ", ")); that part runs at normal priority\n")
         }
-    }
-
-    private func noteFailures(_ failures: [String]) {
-        guard !failures.isEmpty else { return }
-        writeStderr("note: could not lower the CPU priority: \(failures.joined(separator: ", ")); that part runs at normal priority\n")
     }
 }

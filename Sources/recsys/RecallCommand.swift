@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Serving
 import Recall
 
 extension UserVectorSource: ExpressibleByArgument {}
@@ -59,7 +60,7 @@ struct RecallCommand: ParsableCommand {
             let result = try snapshot.search(query.vector, options: options)
             let t2 = clock.now
             printRecall(snapshot, result, query: ["table": table, "user": id ?? "", "from": query.source, "k": "\(search.k)"],
-                        timings: ["lookup_ms": ms(t1 - t0), "search_ms": ms(t2 - t1)], output: output)
+                        timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], output: output)
         }
     }
 
@@ -83,7 +84,7 @@ struct RecallCommand: ParsableCommand {
             let result = try snapshot.search(snapshot.vector(ofRow: row), options: try flags.options(excluding: [row]))
             let t2 = clock.now
             printRecall(snapshot, result, query: ["table": table, "item": id, "k": "\(flags.k)"],
-                        timings: ["lookup_ms": ms(t1 - t0), "search_ms": ms(t2 - t1)], output: output)
+                        timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], output: output)
         }
     }
 
@@ -210,99 +211,6 @@ func readIvecs(_ path: String) throws -> [[Int]] {
 
 func splitIDs(_ s: String) -> [String] {
     s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-}
-
-func ms(_ d: Duration) -> Double {
-    Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-}
-
-/// Builds a user's query vector from the options every entry point shares.
-struct UserQueryRequest {
-    var user: String?
-    var source: UserVectorSource?
-    var userTable: String
-    var history: [String]?
-    var vector: [Float]?
-
-    func resolve(_ snapshot: RecallSnapshot) throws -> UserQuery {
-        if let vector {
-            guard vector.count == snapshot.table.dimension else {
-                throw RecallError.dimensionMismatch(table: snapshot.table.name, expected: snapshot.table.dimension, got: vector.count)
-            }
-            let seen = history.map { snapshot.rows(of: $0) } ?? []
-            return UserQuery(vector: vector, seenRows: seen, missingItems: [], source: "vector")
-        }
-        guard let user else {
-            if let history, source != .embedding { return try snapshot.meanVector(of: history) }
-            throw CLIError("give a user id, or the query with --vector or --history")
-        }
-        // one locked pass over the snapshot's transaction: history, and the
-        // stored embedding when it is asked for or there is one
-        let (stored, embedding) = try snapshot.withTransaction { txn -> ([String], [Float]?) in
-            let stored = try txn.history(of: user)
-            let hasEmbedding = try txn.tableInfo(userTable).map { try txn.table($0.name).row(of: user) != nil } ?? false
-            guard source == .embedding || (source == nil && hasEmbedding) else { return (stored, nil) }
-            return (stored, try txn.userEmbedding(user, userTable: userTable, dimension: snapshot.table.dimension))
-        }
-        let items = history ?? stored
-        if source == nil && embedding == nil && items.isEmpty {
-            throw RecallError.noUserVector("unknown user '\(user)': not in table '\(userTable)' and no stored history (give --history or --vector)")
-        }
-        switch embedding {
-        case let v?:
-            return UserQuery(vector: v, seenRows: snapshot.rows(of: items), missingItems: [], source: "embedding (\(userTable))")
-        case nil:
-            return try snapshot.meanVector(of: items)
-        }
-    }
-}
-
-struct RecallHitJSON: Encodable {
-    let item: ItemReference
-    let score: Float
-
-    init(item: Unmanaged<ItemFields>, score: Float) {
-        self.item = ItemReference(item)
-        self.score = score
-    }
-    var rendered: RenderedFields { item.rendered }
-    var fields: ItemFields { item.fields }
-    var id: String { fields.id }
-    var title: String? { fields.title }
-    var genres: [String]? { fields.genres }
-
-    enum CodingKeys: String, CodingKey { case id, score, title, genres }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try fields.encode(into: &c, id: .id, title: .title, genres: .genres)
-        try c.encode(score, forKey: .score)
-    }
-}
-
-struct RecallJSON: Encodable {
-    let query: [String: String]
-    let method: String
-    let candidates: Int
-    let probes: Int
-    let note: String?
-    let timings: [String: Double]
-    let results: [RecallHitJSON]
-    /// Keeps the results' items alive.
-    let owner: ItemFieldList.Owner
-
-    enum CodingKeys: String, CodingKey { case query, method, candidates, probes, note, timings, results }
-}
-
-extension RecallJSON {
-    /// The one JSON shape of a recall answer, for the command line and the
-    /// service (which passes its per-snapshot cache of item fields).
-    init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], cache: ItemFieldCache? = nil) {
-        let rows = result.hits.map(\.row)
-        let fields = cache?.fields(snapshot, rows: rows) ?? ItemFieldList(owning: ItemFields.lookup(snapshot, rows: rows))
-        self.init(query: query, method: result.method, candidates: result.candidates, probes: result.probes, note: result.note,
-                  timings: timings, results: zip(fields.items, result.hits).map { RecallHitJSON(item: $0, score: $1.score) }, owner: fields.owner)
-    }
 }
 
 func printRecall(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], output: OutputOptions) {

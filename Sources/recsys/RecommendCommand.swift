@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Serving
 import Recall
 
 /// `recsys recommend user ID`: recall, rank, top k.

@@ -1,8 +1,10 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import ProcessSetup
 import Ranker
 import Recall
+import Serving
 
 /// The `recsys` command line: an embedding store with recall and ranking.
 @main
@@ -20,7 +22,7 @@ struct Recsys: ParsableCommand {
     static func main() {
         // first, before anything else runs: OpenBLAS's start-up thread spins
         // until this process re-executes itself with one thread
-        OpenBLASSetup.reexecWithDetectedCoreTypeIfNeeded(executable: BackgroundJob.executablePath)
+        OpenBLASSetup.reexecWithDetectedCoreTypeIfNeeded()
         var arguments = Array(CommandLine.arguments.dropFirst())
         // `recsys --store PATH embedding list`: the store option may come before
         // the subcommand; every leaf command declares it, so move it to the end.
@@ -33,9 +35,7 @@ struct Recsys: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
-            // a bulk job beside a service goes to the background before it
-            // starts: a copy in its own session inherits the re-execution's
-            // environment and starts only once, at background priority
+            // a bulk job beside a service goes to the background before it starts threads
             (command as? any PrioritizedJob)?.applyPriority()
             try command.run()
         } catch let error where userErrorMessage(error) != nil {

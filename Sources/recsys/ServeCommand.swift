@@ -1,10 +1,9 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
-import Hummingbird
+import Serving
 import Logging
-import NIOCore
-import NIOPosix
+import RecsysHTTP
 
 /// `recsys serve`: the HTTP JSON service.
 struct ServeCommand: ParsableCommand {
@@ -22,46 +21,28 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port: Int = 8080
     @Option(help: "Event-loop threads that read, handle and answer requests (default: one per core).") var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
-    @Option(name: .customLong("page-release-interval"), help: ArgumentHelp(
-        "After commits, drop the service's page mappings of the store this often, in seconds (0: never).",
-        discussion: "Sooner when they grow 2 MiB past what requests read back in after the last drop. Keeps the RSS to what requests read from the latest snapshot; the pages stay in the page cache."))
-    var pageReleaseInterval: Double = 10
     @OptionGroup var store: StoreOptions
 
     func run() throws {
+        var server = Server()
+        server.host = host
+        server.port = port
         if let threads {
             guard (1...256).contains(threads) else { throw CLIError("--threads must be in 1...256, got \(threads)") }
-            NIOSingletons.groupLoopCountSuggestion = threads
+            server.threads = threads
         }
-        guard (0...86_400).contains(pageReleaseInterval) else {
-            throw CLIError("--page-release-interval must be a number of seconds in 0...86400, got \(pageReleaseInterval)")
-        }
-        let s = try store.openExisting()
-        // Run Swift concurrency's jobs on the NIO event loops that do the I/O:
-        // a request is read, handled and answered on one thread, without the
-        // hop to the cooperative pool and back (measured under wrk: fewer
-        // context switches, lower tail latency on a small machine).
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        var logger = Logger(label: "recsys") { ServiceLogHandler(label: $0) }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("--log-level: unknown level '\(logLevel)'") }
-        logger.logLevel = level
-        let state = ServingState(store: s)
-        let router = Service.router(state: state, metrics: ServiceMetrics(), logger: logger)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "recsys"),
-            services: [StaleViewReleaser(state: state, pageReleaseInterval: pageReleaseInterval == 0 ? nil : .seconds(pageReleaseInterval), logger: logger)],
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                writeStdout("listening on http://\(host):\(port)\n")
-                fflush(stdout)
-            },
-            logger: logger
-        )
+        server.logLevel = level
+        let s = try store.openExisting()
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var failure: Error?
         Task {
-            do { try await app.runService() } catch { failure = error }
+            do {
+                try await server.run(store: s) { address in
+                    writeStdout("listening on \(address)\n")
+                    fflush(stdout)
+                }
+            } catch { failure = error }
             done.signal()
         }
         done.wait()

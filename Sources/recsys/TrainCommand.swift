@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Serving
 import Ranker
 
 extension NumericTransform: ExpressibleByArgument {}
@@ -150,7 +151,6 @@ struct RankCommand: ParsableCommand {
     }
 }
 
-struct RankHitJSON: Encodable { let id: String; let score: Float; let title: String? }
 struct RankJSON: Encodable { let model: String; let user: String; let results: [RankHitJSON] }
 
 /// Candidate ids from a file: one per line, or recall's JSON (`results[].id`).

@@ -1,5 +1,6 @@
 import EmbedStore
 import Foundation
+import RecsysTestSupport
 import XCTest
 
 final class AdaptiveLockTests: XCTestCase {

@@ -1,5 +1,6 @@
 @testable import EmbedStore
 import Foundation
+import RecsysTestSupport
 import XCTest
 
 /// The fast decimal parser must agree with `strtof` bit for bit wherever it

@@ -1,5 +1,6 @@
 @testable import EmbedStore
 import Foundation
+import RecsysTestSupport
 import XCTest
 
 /// The row-to-id map stored a block of rows per value, and tables written

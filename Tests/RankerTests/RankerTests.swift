@@ -1,6 +1,7 @@
 import EmbedStore
 import Foundation
 @testable import Ranker
+import RecsysTestSupport
 import XCTest
 
 final class RankerTests: XCTestCase {

@@ -1,6 +1,7 @@
 import EmbedStore
 import Foundation
 @testable import Recall
+import RecsysTestSupport
 import XCTest
 
 /// Exact search is the ground truth of `recall eval` and the fallback for

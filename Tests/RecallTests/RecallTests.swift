@@ -1,6 +1,7 @@
 import EmbedStore
 import Foundation
 @testable import Recall
+import RecsysTestSupport
 import XCTest
 
 final class RecallTests: XCTestCase {

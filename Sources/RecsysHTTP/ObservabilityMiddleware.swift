@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import Logging
+import Serving
+
+/// One log line per request (route, status, latency) and the metrics behind /metrics.
+package struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
+    package let metrics: ServiceMetrics
+    package let logger: Logger
+
+    package init(metrics: ServiceMetrics, logger: Logger) {
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let clock = ContinuousClock(), start = clock.now
+        // the matched route's template (bounded label values); unmatched paths share one label
+        let route = context.endpointPath ?? "other"
+        var status = 500
+        defer {
+            let seconds = (clock.now - start).milliseconds / 1000
+            metrics.record(route: route, status: status, seconds: seconds)
+            logger.info("request", metadata: ["method": "\(request.method)", "route": "\(route)", "status": "\(status)", "latency_ms": "\(String(format: "%.3f", seconds * 1000))"])
+        }
+        do {
+            let response = try await next(request, context)
+            status = Int(response.status.code)
+            return response
+        } catch let error as HTTPError {
+            // hummingbird's own errors (no such route, wrong method) get the same JSON body as ours
+            status = Int(error.status.code)
+            let message = error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.body ?? "\(error.status)"
+            return ErrorResponse.json(error.status, message)
+        } catch let error as HTTPResponseError {
+            status = Int(error.status.code)
+            throw error
+        }
+    }
+}

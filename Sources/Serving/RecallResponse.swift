@@ -1,0 +1,50 @@
+import EmbedStore
+import Recall
+
+package struct RecallHitJSON: Encodable {
+    package let item: ItemReference
+    package let score: Float
+
+    package init(item: Unmanaged<ItemFields>, score: Float) {
+        self.item = ItemReference(item)
+        self.score = score
+    }
+    package var rendered: RenderedFields { item.rendered }
+    package var fields: ItemFields { item.fields }
+    package var id: String { fields.id }
+    package var title: String? { fields.title }
+    package var genres: [String]? { fields.genres }
+
+    enum CodingKeys: String, CodingKey { case id, score, title, genres }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try fields.encode(into: &c, id: .id, title: .title, genres: .genres)
+        try c.encode(score, forKey: .score)
+    }
+}
+
+package struct RecallJSON: Encodable {
+    package let query: [String: String]
+    package let method: String
+    package let candidates: Int
+    package let probes: Int
+    package let note: String?
+    package let timings: [String: Double]
+    package let results: [RecallHitJSON]
+    /// Keeps the results' items alive.
+    package let owner: ItemFieldList.Owner
+
+    enum CodingKeys: String, CodingKey { case query, method, candidates, probes, note, timings, results }
+}
+
+extension RecallJSON {
+    /// The one JSON shape of a recall answer, for the command line and the
+    /// service (which passes its per-snapshot cache of item fields).
+    package init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], cache: ItemFieldCache? = nil) {
+        let rows = result.hits.map(\.row)
+        let fields = cache?.fields(snapshot, rows: rows) ?? ItemFieldList(owning: ItemFields.lookup(snapshot, rows: rows))
+        self.init(query: query, method: result.method, candidates: result.candidates, probes: result.probes, note: result.note,
+                  timings: timings, results: zip(fields.items, result.hits).map { RecallHitJSON(item: $0, score: $1.score) }, owner: fields.owner)
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import RecsysTestSupport
+import XCTest
+
+final class ServeEndToEndTests: XCTestCase {
+    func get(_ url: String) -> (Int, String) {
+        let sem = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result = (0, "")
+        URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))
+            sem.signal()
+        }.resume()
+        sem.wait()
+        return result
+    }
+
+    /// Bad serve options fail with a message naming the option, before
+    /// anything listens or the store is touched.
+    func testServeRejectsBadOptions() throws {
+        let dir = TempDir()
+        let store = dir.file("s.lmdb")
+        for (args, option) in [(["--page-release-interval=-1"], "--page-release-interval"), (["--page-release-interval", "1e9"], "--page-release-interval"),
+                               (["--page-release-interval", "nan"], "--page-release-interval"), (["--threads", "0"], "--threads")] {
+            let r = try recsys(["serve", "--port", "0", "--store", store] + args)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(option), "\(args): \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store), "a failed start must not create a store")
+    }
+
+    /// The built binary on a free loopback port: every route, a re-import seen
+    /// without restart, and a clean SIGTERM.
+    func testServeAnswersSeesReimportsAndStopsOnSIGTERM() throws {
+        let dir = TempDir()
+        let store = dir.file("s.lmdb")
+        let first = try recsys(["embedding", "import", sampleData + "/item2vecEmb.csv", "--table", "item2vec", "--store", store])
+        XCTAssertEqual(first.status, 0)
+        XCTAssertFalse(first.stderr.contains("background CPU priority"), "nothing else reads the store yet: \(first.stderr)")
+        XCTAssertEqual(try recsys(["embedding", "import", sampleData + "/userEmb.csv", "--table", "user", "--kind", "user", "--store", store]).status, 0)
+        XCTAssertEqual(try recsys(["items", "import", sampleData + "/movies.csv", "--store", store]).status, 0)
+        XCTAssertEqual(try recsys(["index", "build", "--table", "item2vec", "--store", store]).status, 0)
+
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: recsysBinary)
+        p.arguments = ["serve", "--port", "0", "--store", store, "--log-level", "warning"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        // "listening on http://127.0.0.1:PORT"
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let port = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            return XCTFail("no port in '\(text)'")
+        }
+        let base = "http://127.0.0.1:\(port)"
+        XCTAssertEqual(get(base + "/healthz").0, 200)
+        XCTAssertEqual(get(base + "/v1/tables").0, 200)
+        XCTAssertEqual(get(base + "/v1/embeddings/item2vec/1").0, 200)
+        XCTAssertEqual(get(base + "/v1/recall/user/10292?k=5").0, 200)
+        let before = get(base + "/v1/recall/item/1?k=3")
+        XCTAssertEqual(before.0, 200)
+        // 881 x 10 floats: scanned (cheaper than the index), which is current
+        XCTAssertTrue(before.1.contains("\"method\":\"exact\""), before.1)
+        XCTAssertFalse(before.1.contains("\"note\""), before.1)
+        XCTAssertEqual(get(base + "/v1/recommend/user/10292?k=5").0, 200)
+        XCTAssertEqual(get(base + "/v1/recall/item/nope").0, 404)
+        XCTAssertTrue(get(base + "/metrics").1.contains("recsys_table_version{table=\"item2vec\"} 1"))
+
+        // re-import while serving: the next request sees version 2, no restart; the
+        // import finds the service reading the store and yields it the CPU
+        let reimport = try recsys(["embedding", "import", dir.write("new.txt", "1:1 0 0 0 0 0 0 0 0 0\n7:0.9 0.1 0 0 0 0 0 0 0 0\n8:0 1 0 0 0 0 0 0 0 0\n"), "--table", "item2vec", "--store", store])
+        XCTAssertEqual(reimport.status, 0)
+        XCTAssertTrue(reimport.stderr.contains("read by process \(p.processIdentifier); importing at background CPU priority"), reimport.stderr)
+        let after = get(base + "/v1/recall/item/1?k=3")
+        XCTAssertEqual(after.0, 200)
+        XCTAssertTrue(after.1.contains("\"id\":\"7\""), after.1)
+        XCTAssertTrue(after.1.contains("\"method\":\"exact\""), "the old index must not serve the new version: \(after.1)")
+        XCTAssertTrue(after.1.contains("built from version 1"), "the stale index must be reported: \(after.1)")
+        XCTAssertTrue(get(base + "/metrics").1.contains("recsys_table_version{table=\"item2vec\"} 2"))
+        // the other bulk writes yield the CPU to the service the same way
+        let rebuild = try recsys(["index", "build", "--table", "item2vec", "--store", store])
+        XCTAssertEqual(rebuild.status, 0, rebuild.stderr)
+        XCTAssertTrue(rebuild.stderr.contains("read by process \(p.processIdentifier); building the index at background CPU priority"), rebuild.stderr)
+        // a recall reads the index build's commit: the service holds a snapshot
+        // of it (a current one, which it keeps while no write leaves it behind)
+        XCTAssertEqual(get(base + "/v1/recall/item/1?k=3").0, 200)
+        let items = try recsys(["items", "import", sampleData + "/movies.csv", "--store", store])
+        XCTAssertEqual(items.status, 0, items.stderr)
+        XCTAssertTrue(items.stderr.contains("importing items at background CPU priority"), items.stderr)
+
+        kill(p.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(p.isRunning, "serve did not stop on SIGTERM")
+        XCTAssertEqual(p.terminationStatus, 0)
+    }
+}

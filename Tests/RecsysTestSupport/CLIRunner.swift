@@ -1,0 +1,52 @@
+import Foundation
+
+/// The built `recsys` binary, beside the test bundle.
+public let recsysBinary: String = {
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("recsys").path,
+        Bundle.main.bundleURL.appendingPathComponent("recsys").path,
+        Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("recsys").path,
+    ]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+}()
+
+public let sampleData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("data/sparrowrecsys").path
+
+public struct RunResult {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// Runs `recsys` with `arguments` and waits for it.
+@discardableResult
+public func recsys(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> RunResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: recsysBinary)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["RECSYS_STORE"] = nil
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    if let stdin {
+        let inp = Pipe()
+        p.standardInput = inp
+        try p.run()
+        inp.fileHandleForWriting.write(Data(stdin.utf8))
+        try inp.fileHandleForWriting.close()
+    } else {
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+    }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+public func jsonObject(_ text: String) throws -> Any {
+    try JSONSerialization.jsonObject(with: Data(text.utf8))
+}
