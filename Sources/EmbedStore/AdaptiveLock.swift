@@ -39,3 +39,13 @@ public final class AdaptiveLock: @unchecked Sendable {
     /// Releases the lock, which the calling thread must hold.
     public func unlock() { pthread_mutex_unlock(mutex) }
 }
+
+extension AdaptiveLock {
+    /// Runs `body` with the lock held and releases it however `body` ends.
+    @inline(__always)
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}

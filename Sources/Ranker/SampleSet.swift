@@ -103,9 +103,10 @@ public struct SampleSet: Sendable {
         return s
     }
 
-    /// The benchmark split of SparrowRecSys data: row i is test when i % 5 == 4.
-    public func splitEveryFifth() -> (train: SampleSet, test: SampleSet) {
-        (subset((0..<count).filter { $0 % 5 != 4 }), subset((0..<count).filter { $0 % 5 == 4 }))
+    /// Every `n`th row held out: row i is test when i % n == n - 1 (n = 5 is
+    /// the SparrowRecSys benchmark split).
+    public func splitEvery(_ n: Int) -> (train: SampleSet, test: SampleSet) {
+        (subset((0..<count).filter { $0 % n != n - 1 }), subset((0..<count).filter { $0 % n == n - 1 }))
     }
 
     /// A seeded random split: `fraction` of the rows go to the second set.

@@ -91,7 +91,6 @@ struct IndexKeys {
     var prefix: String { "lsh\u{1}\(table)\u{1}" }
     var meta: String { prefix + "meta" }
     var planes: String { prefix + "planes" }
-    var invNorms: String { prefix + "norms" }
     var delta: String { prefix + "delta" }
     var sketchPlanes: String { prefix + "sketch.planes" }
     var sketches: String { prefix + "sketch.rows" }

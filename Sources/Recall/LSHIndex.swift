@@ -116,7 +116,7 @@ public enum LSHIndex {
             log?("measuring recall@10 on \(sample.count) of the table's own vectors")
             let truth = sample.map { r -> Set<Int> in
                 let q = snapshot.vector(ofRow: r)
-                let res = (try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, exact: true, excludedRows: [r]))) ?? SearchResult(hits: [], candidates: 0, probes: 0, method: "", note: nil)
+                let res = (try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, exact: true, excludedRows: [r]))) ?? SearchResult(hits: [], candidates: 0, probes: 0, method: .exact, note: nil)
                 return Set(res.hits.map(\.row))
             }
             func measure(tables: Int, probes: Int, rescore: Int) -> (recall: Double, candidates: Double, gathered: Double) {

@@ -65,12 +65,6 @@ final class LSHIndexView {
         deltaBuckets = buckets
         deltaInvNorms = norms
     }
-
-    @inline(__always)
-    func isOverridden(_ row: Int) -> Bool {
-        guard let o = overridden else { return false }
-        return o[row >> 6] & (1 << UInt64(row & 63)) != 0
-    }
 }
 
 /// Thrown when an index exists but cannot serve the table's current contents.

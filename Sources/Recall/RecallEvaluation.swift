@@ -51,7 +51,7 @@ public struct RecallEvaluation: Sendable, Codable {
             total += want.count
             cands += r.candidates
             gathered += r.gathered
-            method = r.method
+            method = r.method.rawValue
         }
         let elapsed = clock.now - all
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

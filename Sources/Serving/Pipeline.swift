@@ -126,7 +126,7 @@ package enum Pipeline {
         let results = zip(top, fields.items).map { i, f in
             RecommendedItem(item: f, recallScore: recall.hits[i].score, rankScore: rankScores?[i])
         }
-        return RecommendResponse(user: r.user, from: query.source, model: model?.record.name, recallMethod: recall.method,
+        return RecommendResponse(user: r.user, from: query.source, model: model?.record.name, recallMethod: recall.method.rawValue,
                                  candidatesRequested: r.candidates, candidatesRecalled: rows.count, candidatesExamined: recall.candidates,
                                  note: notes.isEmpty ? nil : notes.joined(separator: "; "),
                                  timings: StageTimings(modelLoadMs: (t0 - tStart).milliseconds, userVectorMs: (t1 - t0).milliseconds, recallMs: (t2 - t1).milliseconds, rankMs: (t3 - t2).milliseconds, totalMs: (clock.now - tStart).milliseconds),

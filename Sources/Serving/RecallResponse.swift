@@ -44,7 +44,7 @@ extension RecallJSON {
     package init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], cache: ItemFieldCache? = nil) {
         let rows = result.hits.map(\.row)
         let fields = cache?.fields(snapshot, rows: rows) ?? ItemFieldList(owning: ItemFields.lookup(snapshot, rows: rows))
-        self.init(query: query, method: result.method, candidates: result.candidates, probes: result.probes, note: result.note,
+        self.init(query: query, method: result.method.rawValue, candidates: result.candidates, probes: result.probes, note: result.note,
                   timings: timings, results: zip(fields.items, result.hits).map { RecallHitJSON(item: $0, score: $1.score) }, owner: fields.owner)
     }
 }

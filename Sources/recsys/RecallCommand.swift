@@ -228,7 +228,7 @@ func printRecall(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [Str
     }
     t.print(output)
     if !output.tsv {
-        let why = result.method == "exact" && snapshot.indexInfo != nil && snapshot.staleNote == nil ? " (a scan is cheaper than the index here)" : ""
-        writeStderr(String(format: "%@: %d candidates, %d probes, %.2f ms%@\n", result.method, result.candidates, result.probes, timings["search_ms"] ?? 0, why))
+        let why = result.method == .exact && snapshot.indexInfo != nil && snapshot.staleNote == nil ? " (a scan is cheaper than the index here)" : ""
+        writeStderr(String(format: "%@: %d candidates, %d probes, %.2f ms%@\n", result.method.rawValue, result.candidates, result.probes, timings["search_ms"] ?? 0, why))
     }
 }

@@ -59,9 +59,7 @@ struct TrainCommand: PrioritizedJob {
         }
         if let n = holdoutEvery {
             guard n >= 2 else { throw CLIError("--holdout-every must be at least 2") }
-            let trainRows = (0..<all.count).filter { $0 % n != n - 1 }, testRows = (0..<all.count).filter { $0 % n == n - 1 }
-            testSet = all.subset(testRows)
-            all = all.subset(trainRows)
+            (all, testSet) = all.splitEvery(n)
         }
         var validationSet: SampleSet?
         var trainSet = all

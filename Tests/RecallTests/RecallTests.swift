@@ -60,7 +60,7 @@ final class RecallTests: XCTestCase {
         }
         s = try RecallSnapshot(store: t.store, table: "v")
         let r = try s.search(q, options: SearchOptions(k: 10, rescore: 1))
-        XCTAssertEqual(r.method, "lsh")
+        XCTAssertEqual(r.method, .lsh)
         XCTAssertEqual(s.id(ofRow: r.hits[0].row), "new")
     }
 
@@ -144,7 +144,7 @@ final class RecallTests: XCTestCase {
         let q = snapshot.vector(ofRow: row)
         let lsh = try snapshot.search(q, options: SearchOptions(k: 10, excludedRows: [row]))
         let exact = try snapshot.search(q, options: SearchOptions(k: 10, exact: true, excludedRows: [row]))
-        XCTAssertEqual(lsh.method, "lsh")
+        XCTAssertEqual(lsh.method, .lsh)
         XCTAssertFalse(lsh.hits.contains { $0.row == row })
         XCTAssertEqual(lsh.hits.map(\.score), lsh.hits.map(\.score).sorted(by: >))
         XCTAssertEqual(exact.hits.map(\.score), exact.hits.map(\.score).sorted(by: >))
@@ -232,14 +232,14 @@ final class RecallTests: XCTestCase {
         let data = ClusteredVectors(n: 1000, queries: 1, dim: 8, clusters: 20)
         try data.load(into: t.store, table: "v")
         try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 4, bits: 6, probes: 2))
-        XCTAssertEqual(try RecallSnapshot(store: t.store, table: "v").search(data.queries[0], options: SearchOptions(k: 5, probes: 2)).method, "lsh")
+        XCTAssertEqual(try RecallSnapshot(store: t.store, table: "v").search(data.queries[0], options: SearchOptions(k: 5, probes: 2)).method, .lsh)
         // 1000 x 8 floats: without tuning, a scan is cheaper than the index
-        XCTAssertEqual(try RecallSnapshot(store: t.store, table: "v").search(data.queries[0], options: SearchOptions(k: 5)).method, "exact")
+        XCTAssertEqual(try RecallSnapshot(store: t.store, table: "v").search(data.queries[0], options: SearchOptions(k: 5)).method, .exact)
         try t.store.importVectors(from: t.file("new.txt", "x:1 0 0 0 0 0 0 0\ny:0 1 0 0 0 0 0 0\n"), table: "v")
         let s = try RecallSnapshot(store: t.store, table: "v")
         XCTAssertNotNil(s.staleNote)
         let r = try s.search([1, 0, 0, 0, 0, 0, 0, 0], options: SearchOptions(k: 5))
-        XCTAssertEqual(r.method, "exact")
+        XCTAssertEqual(r.method, .exact)
         XCTAssertNotNil(r.note)
         XCTAssertEqual(r.hits.map { s.id(ofRow: $0.row) }, ["x", "y"])
     }
@@ -258,7 +258,7 @@ final class RecallTests: XCTestCase {
         }
         var s = try RecallSnapshot(store: t.store, table: "v")
         var r = try s.search(q, options: SearchOptions(k: 3))
-        XCTAssertEqual(r.method, "lsh")
+        XCTAssertEqual(r.method, .lsh)
         XCTAssertEqual(s.id(ofRow: r.hits[0].row), "new")
         XCTAssertEqual(r.hits[0].score, 1, accuracy: 1e-5)
         let second = s.id(ofRow: r.hits[1].row)
@@ -271,7 +271,7 @@ final class RecallTests: XCTestCase {
         }
         s = try RecallSnapshot(store: t.store, table: "v")
         r = try s.search(q, options: SearchOptions(k: 3))
-        XCTAssertEqual(r.method, "lsh")
+        XCTAssertEqual(r.method, .lsh)
         XCTAssertNil(s.staleNote)
         XCTAssertFalse(r.hits.contains { s.id(ofRow: $0.row) == "new" })
         XCTAssertEqual(s.id(ofRow: r.hits[0].row), second)
@@ -281,7 +281,7 @@ final class RecallTests: XCTestCase {
         s = try RecallSnapshot(store: t.store, table: "v")
         XCTAssertNotNil(s.staleNote)
         let top = try s.search(q, options: SearchOptions(k: 2))
-        XCTAssertEqual(top.method, "exact")
+        XCTAssertEqual(top.method, .exact)
         XCTAssertTrue(top.hits.map { s.id(ofRow: $0.row) }.contains("other"))
     }
 

@@ -1,0 +1,137 @@
+import EmbedStore
+
+// Per-snapshot caches: a snapshot never changes, so whatever is read or
+// computed from it once can be kept for as long as the snapshot lives. Each
+// cache has its own lock, held only for memory operations, never across a
+// store read.
+
+/// Ids by row, read from the store once per snapshot and then served from memory.
+final class RowIDCache: @unchecked Sendable {
+    private let lock = AdaptiveLock()
+    private var byRow: [String?] = []
+    private let rowCount: Int
+
+    init(rowCount: Int) { self.rowCount = rowCount }
+
+    /// The ids at `rows`, in order; a row with no id reads as its number.
+    func ids<Rows: Collection>(ofRows rows: Rows, readers: ReaderPool) -> [String] where Rows.Element == Int {
+        var out: [String] = []
+        out.reserveCapacity(rows.count)
+        var missing: [(index: Int, row: Int)] = []
+        lock.withLock {
+            if byRow.isEmpty { byRow = [String?](repeating: nil, count: rowCount) }
+            for row in rows {
+                if byRow.indices.contains(row), let cached = byRow[row] {
+                    out.append(cached)
+                } else {
+                    missing.append((out.count, row))
+                    out.append("")
+                }
+            }
+        }
+        if missing.isEmpty { return out }
+        readers.withReader { reader in
+            for m in missing { out[m.index] = (try? reader.table.id(ofRow: m.row)) ?? String(m.row) }
+        }
+        lock.withLock {
+            for m in missing where byRow.indices.contains(m.row) { byRow[m.row] = out[m.index] }
+        }
+        return out
+    }
+}
+
+/// Item metadata by id, decoded once per snapshot.
+final class ItemCache: @unchecked Sendable {
+    private let lock = AdaptiveLock()
+    private var byID: [String: Item?] = [:]
+    private var columns: [String]?
+
+    /// The items of `ids`, in order (nil where the items table has none).
+    func items(_ ids: [String], readers: ReaderPool) -> [Item?] {
+        var out: [Item?] = []
+        out.reserveCapacity(ids.count)
+        var missing: [Int] = []
+        var known = lock.withLock { () -> [String]? in
+            for (i, id) in ids.enumerated() {
+                if let cached = byID[id] { out.append(cached) } else { missing.append(i); out.append(nil) }
+            }
+            return columns
+        }
+        if missing.isEmpty { return out }
+        readers.withReader { reader in
+            let columns = known ?? ((try? reader.txn.itemColumns()) ?? [])
+            known = columns
+            for i in missing { out[i] = try? reader.txn.item(ids[i], columns: columns) }
+        }
+        lock.withLock {
+            columns = known
+            for i in missing { byID[ids[i]] = out[i] }
+        }
+        return out
+    }
+}
+
+/// Rows allowed by each set of filters, as bit sets.
+final class FilterCache: @unchecked Sendable {
+    private let lock = AdaptiveLock()
+    private var bits: [[ItemFilter]: RowBitSet] = [:]
+
+    /// Rows whose items match every filter; nil without filters.
+    func allowedRows(_ filters: [ItemFilter], slots: Int, readers: ReaderPool) throws -> RowBitSet? {
+        if filters.isEmpty { return nil }
+        if let cached = lock.withLock({ bits[filters] }) { return cached }
+        var set = RowBitSet(rows: slots)
+        try readers.withReader { reader in
+            try reader.txn.forEachRow(of: reader.table, matching: filters) { set.insert($0) }
+        }
+        lock.withLock { bits[filters] = set }
+        return set
+    }
+}
+
+/// What exact scans compute once per snapshot: each row's inverse norm
+/// (cosine) and, for small tables, the rows in the SIMD scan layout.
+final class ScanCache: @unchecked Sendable {
+    private let lock = AdaptiveLock()
+    private var inverseNorms: [Float]?
+    private var layouts: [Metric: ScanLayout] = [:]
+
+    /// Inverse row norms, once a scan has computed them.
+    var knownInverseNorms: [Float]? { lock.withLock { inverseNorms } }
+
+    func remember(inverseNorms norms: [Float]) {
+        lock.withLock { if inverseNorms == nil { inverseNorms = norms } }
+    }
+
+    /// The scan layout of `rows` for `metric`, built on first use; nil for
+    /// tables too large to copy.
+    func layout(_ rows: RowAccessor, metric: Metric) -> ScanLayout? {
+        guard rows.slots * rows.dimension <= ScanLayout.maxFloats else { return nil }
+        return lock.withLock {
+            if let layout = layouts[metric] { return layout }
+            let layout = ScanLayout(rows, normalized: metric == .cosine)
+            layouts[metric] = layout
+            return layout
+        }
+    }
+}
+
+/// Per-query working memory, kept apart from the index as hnswlib keeps its
+/// visited-list pool: a query takes one, and gives it back when done.
+final class ScratchPool: @unchecked Sendable {
+    private let lock = AdaptiveLock()
+    private var idle: [SearchScratch] = []
+    private let slots: Int, dimension: Int, planes: Int
+
+    init(slots: Int, dimension: Int, planes: Int) {
+        self.slots = slots
+        self.dimension = dimension
+        self.planes = planes
+    }
+
+    func withScratch<R>(_ body: (SearchScratch) throws -> R) rethrows -> R {
+        let scratch = lock.withLock { idle.popLast() } ?? SearchScratch(slots: slots, dimension: dimension, maxPlanes: planes)
+        defer { lock.withLock { idle.append(scratch) } }
+        return try body(scratch)
+    }
+}
