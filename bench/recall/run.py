@@ -14,7 +14,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECSYS = os.path.join(ROOT, ".build/release/recsys")
 DATA = os.path.join(ROOT, "bench/data")
-GEN = os.path.join(ROOT, "..", "shared", "bench", "gen_vectors.py")
+GEN = os.path.join(ROOT, "bench", "gen_vectors.py")
 
 def fvecs(path):
     a = np.fromfile(path, dtype=np.int32)

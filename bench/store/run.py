@@ -25,7 +25,7 @@ def main():
     n = a.n
     out = os.path.join(DATA, "n1m" if n == 1_000_000 else f"n{n}")
     if not os.path.exists(f"{out}/base.fvecs"):
-        run([sys.executable, os.path.join(ROOT, "..", "shared", "bench", "gen_vectors.py"), "--n", str(n), "--dim", "64", "--queries", "10", "--out", out])
+        run([sys.executable, os.path.join(ROOT, "bench", "gen_vectors.py"), "--n", str(n), "--dim", "64", "--queries", "10", "--out", out])
     fv = f"{out}/base.fvecs"
     raw = np.fromfile(fv, dtype=np.int32); d = raw[0]; base = raw.reshape(-1, d + 1)[:, 1:].view(np.float32).copy(); n = base.shape[0]
     rows = {}
