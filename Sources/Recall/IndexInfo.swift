@@ -64,6 +64,11 @@ public struct IndexInfo: Codable, Sendable {
     public var seed: UInt64
     /// Recall@10 reached on a sample of the table's own vectors at build time.
     public var recallAtBuild: Double?
+    /// Mean recall@10 of the worst tenth of the sample queries at build time.
+    public var worstTenthRecallAtBuild: Double?
+    /// The tuning found a scan cheaper than any index reaching the target:
+    /// queries scan unless they tune the index themselves.
+    public var prefersScan: Bool?
     /// Mean candidates re-scored per sample query at build time.
     public var candidatesAtBuild: Double?
     /// Sample queries used to choose the parameters.

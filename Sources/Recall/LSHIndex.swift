@@ -3,22 +3,7 @@ import Foundation
 
 /// Builds, maintains and drops the multi-probe SimHash index of a table.
 public enum LSHIndex {
-    /// Recall@10 the automatic parameters aim for on the table's own vectors
-    /// (above the 0.9 promised, to leave a margin for unseen queries).
-    public static let targetRecall = 0.93
     static let maxAutoTables = 16
-    /// Costs in the tuning's unit, one multiply-add of re-scoring (a 64-d
-    /// candidate costs d + 8, ~33 ns: its row is a cache miss), as measured
-    /// per phase on a 2-core VM with `recall eval` at n = 100,000: hashing
-    /// ~0.07 ns per plane and dimension (vectorised, in cache), ordering a
-    /// table's bits by margin ~50 ns, a probed bucket ~50 ns (its place in
-    /// the probe sequence, its offsets and entries are cache misses), a
-    /// gathered candidate ~4.5 ns (entry, seen bit), its sketch ~5 ns.
-    static let hashCost = 0.16
-    static let tableCost = 110.0
-    static let probeCost = 110.0
-    static let gatherCost = 10.0
-    static let sketchCost = 11.0
 
     /// Bits per table for `n` rows: buckets of about 8-16 vectors.
     public static func defaultBits(rows n: Int) -> Int {
@@ -57,52 +42,19 @@ public enum LSHIndex {
             }
             // codes of every row in every table, and its 64-bit sketch
             log?("hashing \(n) vectors into \(L) tables of \(K) bits")
-            var codes = [UInt32](repeating: 0, count: L * n)
             let sketchPlanes = SimHash.sketchPlanes(dimension: d, seed: seed)
             try sketchPlanes.withUnsafeBytes { try txn.putBlob(.index, keys.sketchPlanes, $0) }
             // at least 4 KiB, so that LMDB stores it page-aligned
             let sketchBytes = max(n * 8, 4096)
+            var codes: [UInt32] = []
             try txn.putBlob(.index, keys.sketches, count: sketchBytes) { raw in
                 raw.initializeMemory(as: UInt8.self, repeating: 0)
-                let sketches = raw.baseAddress!.assumingMemoryBound(to: UInt64.self)
-                planes.withUnsafeBufferPointer { pb in
-                sketchPlanes.withUnsafeBufferPointer { sb in
-                    let hash = SimHash(tables: L, bits: K, dimension: d, planes: pb.baseAddress!)
-                    let sketcher = SimHash(tables: 1, bits: 64, dimension: d, planes: sb.baseAddress!)
-                    var proj = [Float](repeating: 0, count: max(L * K, 64))
-                    proj.withUnsafeMutableBufferPointer { p in
-                        codes.withUnsafeMutableBufferPointer { c in
-                            for r in 0..<n {
-                                hash.project(acc.row(r), into: p.baseAddress!, tables: L)
-                                for l in 0..<L { c[l * n + r] = hash.code(p.baseAddress!, table: l) }
-                                sketcher.project(acc.row(r), into: p.baseAddress!, tables: 1)
-                                sketches[r] = sketcher.sketch(p.baseAddress!)
-                            }
-                        }
-                    }
-                }}
+                codes = hashRows(acc, tables: L, bits: K, planes: planes, sketchPlanes: sketchPlanes,
+                                 sketches: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
             }
             bytes += sketchBytes + sketchPlanes.count * 4
-            // bucket lists (counting sort by code), deleted rows left out
             let buckets = 1 << K
-            for l in 0..<L {
-                var offsets = [UInt32](repeating: 0, count: buckets + 1)
-                var live = 0
-                for r in 0..<n where acc.isLive(r) { offsets[Int(codes[l * n + r]) + 1] += 1; live += 1 }
-                for b in 0..<buckets { offsets[b + 1] += offsets[b] }
-                var cursor = offsets
-                try txn.putBlob(.index, keys.rows(l), count: max(live, 1) * 8) { raw in
-                    let out = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
-                    for r in 0..<n where acc.isLive(r) {
-                        let c = Int(codes[l * n + r])
-                        out[2 * Int(cursor[c])] = UInt32(r)
-                        out[2 * Int(cursor[c]) + 1] = invNorms[r].bitPattern
-                        cursor[c] += 1
-                    }
-                }
-                try offsets.withUnsafeBytes { try txn.putBlob(.index, keys.offsets(l), $0) }
-                bytes += (buckets + 1) * 4 + live * 8
-            }
+            bytes += try writeBucketLists(txn, keys: keys, acc: acc, codes: codes, invNorms: invNorms, tables: L, bits: K)
             var info = IndexInfo(table: name, tableVersion: table.info.version, generation: table.info.current.generation,
                                  dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, given.probes), candidateBudget: given.candidateBudget, rescore: given.rescore),
                                  metric: metric, seed: seed, recallAtBuild: nil, candidatesAtBuild: nil, sampleQueries: 0,
@@ -119,51 +71,38 @@ public enum LSHIndex {
                 let res = (try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, exact: true, excludedRows: [r]))) ?? SearchResult(hits: [], candidates: 0, probes: 0, method: .exact, note: nil)
                 return Set(res.hits.map(\.row))
             }
-            func measure(tables: Int, probes: Int, rescore: Int) -> (recall: Double, candidates: Double, gathered: Double) {
-                var found = 0, total = 0, cands = 0, gathered = 0
+            func measure(tables: Int, probes: Int, rescore: Int) -> TuningMeasurement {
+                var recalls: [Double] = []
+                var cands = 0, gathered = 0
                 for (i, r) in sample.enumerated() {
                     let q = snapshot.vector(ofRow: r)
                     guard let res = try? snapshot.search(q, options: SearchOptions(k: 10, metric: metric, tables: tables, probes: probes, candidateBudget: given.candidateBudget, rescore: rescore, excludedRows: [r])) else { continue }
-                    found += res.hits.filter { truth[i].contains($0.row) }.count
-                    total += truth[i].count
+                    if !truth[i].isEmpty { recalls.append(Double(res.hits.filter { truth[i].contains($0.row) }.count) / Double(truth[i].count)) }
                     cands += res.candidates
                     gathered += res.gathered
                 }
                 let q = Double(max(1, sample.count))
-                return (total == 0 ? 1 : Double(found) / Double(total), Double(cands) / q, Double(gathered) / q)
+                return TuningMeasurement(recallPerQuery: recalls, candidates: Double(cands) / q, gathered: Double(gathered) / q)
             }
-            var chosen = (tables: L, probes: max(1, given.probes), rescore: given.rescore)
-            if given.tables == 0 || given.probes == 0 || given.rescore == 0 {
-                var best: (cost: Double, tables: Int, probes: Int, rescore: Int)?
-                let tableChoices = given.tables > 0 ? [given.tables] : Array(1...L)
-                let probeChoices = given.probes > 0 ? [given.probes] : [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
-                // re-scored per result wanted: 0 = all gathered candidates
-                let rescoreChoices = given.rescore > 0 ? [given.rescore] : [0, 16, 8]
-                for t in tableChoices {
-                    for f in rescoreChoices {
-                        for p in probeChoices {
-                            let m = measure(tables: t, probes: p, rescore: f)
-                            // cost in multiply-adds: hashing (and sketching), gathering
-                            // (bucket entry, seen bit, sketch), re-scoring, probing
-                            let planes = t * K + (f > 0 ? 64 : 0)
-                            let cost = Double(planes * d) * hashCost + Double(t) * tableCost + Double(t * p) * probeCost
-                                + m.gathered * (f > 0 ? gatherCost + sketchCost : gatherCost) + m.candidates * Double(d + 8)
-                            if m.recall >= targetRecall {
-                                if best == nil || cost < best!.cost { best = (cost, t, p, f) }
-                                break
-                            }
-                        }
-                    }
-                }
-                if let best {
-                    chosen = (best.tables, best.probes, best.rescore)
-                } else {
-                    chosen = (tableChoices.last!, probeChoices.last!, 0)
-                }
+            let tuner = IndexTuner(bits: K, dimension: d, rows: table.count, maxTables: L, given: given)
+            var chosen = (tables: 1, probes: 1, rescore: 0)
+            switch tuner.choose(measure: measure) {
+            case let .index(t, p, f): chosen = (t, p, f)
+            case .scan:
+                info.prefersScan = true
+                log?("a scan of \(table.count) rows costs less than any index reaching the target recall: queries will scan")
             }
-            let final = measure(tables: chosen.tables, probes: chosen.probes, rescore: chosen.rescore)
-            info.recallAtBuild = final.recall
-            info.candidatesAtBuild = final.candidates
+            if info.prefersScan == true {
+                // queries scan: exact, every live row a candidate
+                info.recallAtBuild = 1
+                info.worstTenthRecallAtBuild = 1
+                info.candidatesAtBuild = Double(table.count)
+            } else {
+                let final = measure(tables: chosen.tables, probes: chosen.probes, rescore: chosen.rescore)
+                info.recallAtBuild = final.recall
+                info.worstTenthRecallAtBuild = final.worstTenthRecall
+                info.candidatesAtBuild = final.candidates
+            }
             // keep only the tables in use
             for l in chosen.tables..<L {
                 try txn.deleteBlobs(.index, prefix: keys.rows(l))
@@ -183,6 +122,58 @@ public enum LSHIndex {
             try info.save(txn)
             return info
         }
+    }
+
+    /// Every row's bucket code in each of `tables` tables (`codes[l * n + r]`),
+    /// and its 64-bit sign sketch into `sketches`.
+    static func hashRows(_ acc: RowAccessor, tables L: Int, bits K: Int, planes: [Float], sketchPlanes: [Float],
+                         sketches: UnsafeMutablePointer<UInt64>) -> [UInt32] {
+        let n = acc.slots, d = acc.dimension
+        var codes = [UInt32](repeating: 0, count: L * n)
+        planes.withUnsafeBufferPointer { pb in
+        sketchPlanes.withUnsafeBufferPointer { sb in
+            let hash = SimHash(tables: L, bits: K, dimension: d, planes: pb.baseAddress!)
+            let sketcher = SimHash(tables: 1, bits: 64, dimension: d, planes: sb.baseAddress!)
+            var proj = [Float](repeating: 0, count: max(L * K, 64))
+            proj.withUnsafeMutableBufferPointer { p in
+                codes.withUnsafeMutableBufferPointer { c in
+                    for r in 0..<n {
+                        hash.project(acc.row(r), into: p.baseAddress!, tables: L)
+                        for l in 0..<L { c[l * n + r] = hash.code(p.baseAddress!, table: l) }
+                        sketcher.project(acc.row(r), into: p.baseAddress!, tables: 1)
+                        sketches[r] = sketcher.sketch(p.baseAddress!)
+                    }
+                }
+            }
+        }}
+        return codes
+    }
+
+    /// Writes each table's bucket list (a counting sort by code: offsets, then
+    /// (row, inverse norm) entries), deleted rows left out. Returns the bytes written.
+    static func writeBucketLists(_ txn: Transaction, keys: IndexKeys, acc: RowAccessor, codes: [UInt32], invNorms: [Float],
+                                 tables L: Int, bits K: Int) throws -> Int {
+        let n = acc.slots, buckets = 1 << K
+        var bytes = 0
+        for l in 0..<L {
+            var offsets = [UInt32](repeating: 0, count: buckets + 1)
+            var live = 0
+            for r in 0..<n where acc.isLive(r) { offsets[Int(codes[l * n + r]) + 1] += 1; live += 1 }
+            for b in 0..<buckets { offsets[b + 1] += offsets[b] }
+            var cursor = offsets
+            try txn.putBlob(.index, keys.rows(l), count: max(live, 1) * 8) { raw in
+                let out = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
+                for r in 0..<n where acc.isLive(r) {
+                    let c = Int(codes[l * n + r])
+                    out[2 * Int(cursor[c])] = UInt32(r)
+                    out[2 * Int(cursor[c]) + 1] = invNorms[r].bitPattern
+                    cursor[c] += 1
+                }
+            }
+            try offsets.withUnsafeBytes { try txn.putBlob(.index, keys.offsets(l), $0) }
+            bytes += (buckets + 1) * 4 + live * 8
+        }
+        return bytes
     }
 
     static func sampleRows(_ acc: RowAccessor, count: Int, seed: UInt64) -> [Int] {

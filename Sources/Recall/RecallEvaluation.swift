@@ -14,6 +14,8 @@ public struct RecallEvaluation: Sendable, Codable {
     public var rescore: Int
     /// Mean fraction of the exact top-k found.
     public var recall: Double
+    /// Mean recall of the worst tenth of the queries: the spread the mean hides.
+    public var worstTenthRecall: Double
     /// Mean candidates re-scored per query.
     public var candidates: Double
     /// Mean candidates gathered per query (before the sketch filter).
@@ -38,6 +40,7 @@ public struct RecallEvaluation: Sendable, Codable {
         var latencies: [Double] = []
         latencies.reserveCapacity(queries.count)
         var found = 0, total = 0, cands = 0, gathered = 0
+        var perQuery: [Double] = []
         var method = "lsh"
         let clock = ContinuousClock()
         let all = clock.now
@@ -47,8 +50,10 @@ public struct RecallEvaluation: Sendable, Codable {
             let dt = clock.now - t0
             latencies.append(Double(dt.components.attoseconds) / 1e12 + Double(dt.components.seconds) * 1e6)
             let want = Set(truth[i].prefix(k))
-            found += r.hits.filter { want.contains($0.row) }.count
+            let hit = r.hits.filter { want.contains($0.row) }.count
+            found += hit
             total += want.count
+            if !want.isEmpty { perQuery.append(Double(hit) / Double(want.count)) }
             cands += r.candidates
             gathered += r.gathered
             method = r.method.rawValue
@@ -63,6 +68,7 @@ public struct RecallEvaluation: Sendable, Codable {
                                 probes: options.probes > 0 ? options.probes : (p?.probes ?? 0),
                                 rescore: options.rescore ?? (p?.rescore ?? 0),
                                 recall: total == 0 ? 1 : Double(found) / Double(total),
+                                worstTenthRecall: TuningMeasurement(recallPerQuery: perQuery, candidates: 0, gathered: 0).worstTenthRecall,
                                 candidates: Double(cands) / Double(max(1, queries.count)),
                                 gathered: Double(gathered) / Double(max(1, queries.count)),
                                 p50Micros: pct(0.5), p99Micros: pct(0.99),

@@ -204,7 +204,7 @@ public final class RecallSnapshot: @unchecked Sendable {
         return scratch.withScratch { s in
             prepareQuery(query, metric: metric, s)
             let tuned = options.tables > 0 || options.probes > 0 || options.rescore != nil || options.candidateBudget > 0
-            let scanIsCheaper = options.k * 4 >= rows.slots || (!tuned && rows.slots * rows.dimension <= 16_384)
+            let scanIsCheaper = options.k * 4 >= rows.slots || (!tuned && (rows.slots * rows.dimension <= 16_384 || index?.info.prefersScan == true))
             guard !options.exact, !scanIsCheaper, let index else {
                 var r = exact.search(k: options.k, metric: metric, admission: admission, s)
                 if !options.exact { r.note = staleNote }

@@ -134,7 +134,7 @@ struct EmbeddingCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Insert or replace one vector in place (the table's recall index follows in the same transaction).")
         @Argument(help: "The table.") var name: String
         @Argument(help: "The id.") var id: String
-        @Option(help: "The components, comma-separated.") var vector: String
+        @Option(parsing: .unconditional, help: "The components, comma-separated (a leading minus is a number, not an option).") var vector: String
         @OptionGroup var store: StoreOptions
 
         func run() throws {

@@ -14,7 +14,7 @@ struct HistoryCommand: ParsableCommand {
     struct Import: PrioritizedJob {
         static let configuration = CommandConfiguration(abstract: "Replace all histories from a ratings CSV (userId,movieId,rating,timestamp).")
         @Argument(help: "The ratings file.") var file: String
-        @Option(name: .customLong("min-rating"), help: "Keep ratings at or above this (positive feedback).") var minRating: Double = 3.5
+        @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Keep ratings at or above this (positive feedback).") var minRating: Double = 3.5
         @OptionGroup var store: StoreOptions
         @OptionGroup var priority: PriorityOptions
         var jobName: String { "importing histories" }

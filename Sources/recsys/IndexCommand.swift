@@ -17,7 +17,7 @@ struct IndexCommand: ParsableCommand {
     struct Build: PrioritizedJob {
         static let configuration = CommandConfiguration(
             abstract: "Build (or rebuild) the multi-probe SimHash index of a table, in one transaction.",
-            discussion: "Parameters left out are chosen by measuring recall@10 on a sample of the table's own vectors (target \(LSHIndex.targetRecall))."
+            discussion: "Parameters left out are chosen by measuring recall@10 on a sample of the table's own vectors (the mean must keep \(IndexTuner.promisedRecall) on a quarter of the queries with 99% confidence, and reach at least \(IndexTuner.floorRecall)); a small table whose scan costs less than any index is left to scan."
         )
         @Option(help: "The table to index.") var table: String
         @Option(help: "Hash tables L (default: automatic).") var tables: Int = 0
@@ -86,6 +86,8 @@ func printIndexInfo(_ info: IndexInfo, _ output: OutputOptions, stale: String? =
     add("candidate budget", info.parameters.candidateBudget == 0 ? "none" : "\(info.parameters.candidateBudget)")
     add("re-scored per result", info.parameters.rescore == 0 ? "all candidates" : "\(info.parameters.rescore) (nearest by sketch)")
     add("recall@10 at build", info.recallAtBuild.map { String(format: "%.3f on %d sample queries", $0, info.sampleQueries) } ?? "-")
+    add("worst tenth of queries", info.worstTenthRecallAtBuild.map { String(format: "recall@10 %.3f", $0) } ?? "-")
+    if info.prefersScan == true { add("queries", "scan the table (cheaper than any index reaching the target recall)") }
     add("candidates per query", info.candidatesAtBuild.map { String(format: "%.0f", $0) } ?? "-")
     add("rows changed since build", "\(info.deltaRows)")
     add("index bytes", "\(info.bytes)")

@@ -41,7 +41,7 @@ struct RecallCommand: ParsableCommand {
         @Option(name: .customLong("from"), help: "embedding or history (default: embedding when the user table has the user).") var source: UserVectorSource?
         @Option(name: .customLong("user-table"), help: "The table of user vectors.") var userTable: String = "user"
         @Option(help: "The user's items, comma-separated (default: the stored history).") var history: String?
-        @Option(help: "The query vector, comma-separated.") var vector: String?
+        @Option(parsing: .unconditional, help: "The query vector, comma-separated (a leading minus is a number, not an option).") var vector: String?
         @Flag(name: .customLong("include-seen"), help: "Keep items from the user's history in the results.") var includeSeen = false
         @OptionGroup var search: SearchFlags
         @OptionGroup var store: StoreOptions
@@ -151,7 +151,7 @@ struct RecallCommand: ParsableCommand {
                     try snapshot.search(q, options: SearchOptions(k: k, exact: true, excludedRows: excluded[i])).hits.map(\.row)
                 }
             }
-            var rowsOut = ResultTable(columns: ["method", "tables", "probes", "rescore", "recall@\(k)", "gathered", "candidates", "p50_us", "p99_us", "qps"])
+            var rowsOut = ResultTable(columns: ["method", "tables", "probes", "rescore", "recall@\(k)", "worst 10%", "gathered", "candidates", "p50_us", "p99_us", "qps"])
             var evaluations: [RecallEvaluation] = []
             let exactOnly = snapshot.indexInfo == nil || snapshot.staleNote != nil
             for t in tableList {
@@ -168,7 +168,7 @@ struct RecallCommand: ParsableCommand {
                     }
                     let e = merge(evals)
                     evaluations.append(e)
-                    rowsOut.rows.append([.text(e.method), .int(e.tables), .int(e.probes), .int(e.rescore), .float(e.recall), .float(e.gathered), .float(e.candidates), .float(e.p50Micros), .float(e.p99Micros), .float(e.queriesPerSecond)])
+                    rowsOut.rows.append([.text(e.method), .int(e.tables), .int(e.probes), .int(e.rescore), .float(e.recall), .float(e.worstTenthRecall), .float(e.gathered), .float(e.candidates), .float(e.p50Micros), .float(e.p99Micros), .float(e.queriesPerSecond)])
                 }
                 }
             }
@@ -181,6 +181,8 @@ struct RecallCommand: ParsableCommand {
             let n = Double(evals.count)
             m.queries = evals.count
             m.recall = evals.map(\.recall).reduce(0, +) / n
+            // one query each: their recalls are the per-query recalls
+            m.worstTenthRecall = TuningMeasurement(recallPerQuery: evals.map(\.recall), candidates: 0, gathered: 0).worstTenthRecall
             m.candidates = evals.map(\.candidates).reduce(0, +) / n
             m.gathered = evals.map(\.gathered).reduce(0, +) / n
             let lat = evals.map(\.p50Micros).sorted()

@@ -21,14 +21,14 @@ struct TrainCommand: PrioritizedJob {
     @Option(help: "The model name.") var model: String
     @Option(help: "sparrow, sparrow-plus, or a JSON spec file.") var spec: String = "sparrow-plus"
     @Option(help: "A separate test file.") var test: String?
-    @Option(help: "Hold out this random fraction as the test set.") var split: Double?
+    @Option(parsing: .unconditional, help: "Hold out this random fraction as the test set.") var split: Double?
     @Option(name: .customLong("holdout-every"), help: "Row i is a test row when i % N == N-1.") var holdoutEvery: Int?
-    @Option(help: "Hold out this fraction of the training rows for validation (per-epoch AUC, early stopping).") var validation: Double = 0
+    @Option(parsing: .unconditional, help: "Hold out this fraction of the training rows for validation (per-epoch AUC, early stopping).") var validation: Double = 0
     @Option(help: "Stop after this many epochs without a better validation AUC (0: never).") var patience: Int = 0
     @Option(help: "Override every numeric column's transform: raw, standardize or log1p.") var numeric: NumericTransform?
     @Option var epochs: Int = 5
     @Option(name: .customLong("batch-size")) var batchSize: Int = 256
-    @Option(name: .customLong("learning-rate")) var learningRate: Float = 0.001
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional) var learningRate: Float = 0.001
     @Option var seed: UInt64 = 1
     @OptionGroup var store: StoreOptions
     @OptionGroup var priority: PriorityOptions

@@ -69,6 +69,22 @@ final class EmbeddingCLITests: XCTestCase {
         XCTAssertEqual(r.stdout, "b:3 4\nz:7 8\n")
     }
 
+    /// A vector whose first component is negative is a value, not an option,
+    /// for every option that takes one.
+    func testVectorsMayStartWithAMinus() throws {
+        let dir = TempDir()
+        let store = dir.file("s.lmdb")
+        XCTAssertEqual(try recsys(["embedding", "import", dir.write("a.txt", "a:1 0\nb:-1 0.5\n"), "--table", "t", "--store", store]).status, 0)
+        var r = try recsys(["embedding", "upsert", "t", "c", "--vector", "-0.14,0.02", "--store", store])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try recsys(["embedding", "get", "t", "c", "--json", "--store", store])
+        XCTAssertTrue(r.stdout.contains("-0.14"), r.stdout)
+        r = try recsys(["recall", "user", "--table", "t", "--vector", "-1,0.4", "-k", "1", "--json", "--store", store])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let results = try XCTUnwrap((try jsonObject(r.stdout) as? [String: Any])?["results"] as? [[String: Any]], r.stdout)
+        XCTAssertEqual(results.first?["id"] as? String, "b", r.stdout)
+    }
+
     /// A SIGKILL in the middle of a large import leaves the previous version
     /// current and bit-exact, and the store opens normally.
     func testKilledImportLeavesThePreviousVersionIntact() throws {

@@ -22,8 +22,7 @@ final class ServeEndToEndTests: XCTestCase {
     func testServeRejectsBadOptions() throws {
         let dir = TempDir()
         let store = dir.file("s.lmdb")
-        for (args, option) in [(["--page-release-interval=-1"], "--page-release-interval"), (["--page-release-interval", "1e9"], "--page-release-interval"),
-                               (["--page-release-interval", "nan"], "--page-release-interval"), (["--threads", "0"], "--threads")] {
+        for (args, option) in [(["--threads", "0"], "--threads"), (["--threads", "1000"], "--threads")] {
             let r = try recsys(["serve", "--port", "0", "--store", store] + args)
             XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains(option), "\(args): \(r.stderr)")

@@ -20,6 +20,60 @@ final class RecallTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(e.recall, 0.9, "recall@10 \(e.recall) with \(info.parameters)")
         XCTAssertLessThan(e.candidates, 100_000 / 10, "the index should look at a small fraction of the table")
         XCTAssertLessThanOrEqual(e.candidates, e.gathered)
+        // with margin: every quarter of the unseen queries keeps 0.9
+        for offset in 0..<4 {
+            let quarter = stride(from: offset, to: data.queries.count, by: 4).map { data.queries[$0] }
+            let q = try RecallEvaluation.run(snapshot, queries: quarter, options: SearchOptions(k: 10))
+            XCTAssertGreaterThanOrEqual(q.recall, 0.9, "queries \(offset), \(offset + 4), ...: recall@10 \(q.recall) with \(info.parameters)")
+        }
+        XCTAssertNotNil(info.worstTenthRecallAtBuild)
+        XCTAssertLessThanOrEqual(e.worstTenthRecall, e.recall)
+    }
+
+    /// A table small enough that a scan beats any index reaching the target
+    /// is left to scan: exact answers, and the build says why.
+    func testSmallTableIndexChoosesAScan() throws {
+        let t = try TempStore()
+        let data = ClusteredVectors(n: 682, queries: 5, dim: 32, clusters: 20)
+        try data.load(into: t.store, table: "v")
+        let info = try LSHIndex.build(store: t.store, table: "v")
+        XCTAssertEqual(info.prefersScan, true, "\(info.parameters)")
+        XCTAssertEqual(info.recallAtBuild, 1)
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        for q in data.queries {
+            let r = try snapshot.search(q, options: SearchOptions(k: 10))
+            XCTAssertEqual(r.method, .exact)
+            XCTAssertEqual(r.hits.map(\.row), try snapshot.search(q, options: SearchOptions(k: 10, exact: true)).hits.map(\.row))
+        }
+        // a query that tunes the index still gets it
+        XCTAssertNotEqual(try snapshot.search(data.queries[0], options: SearchOptions(k: 10, probes: 2)).method, .exact)
+    }
+
+    /// The dot metric ranks by raw inner product (longer vectors win), and a
+    /// candidate budget stops gathering early.
+    func testDotMetricAndCandidateBudget() throws {
+        let t = try TempStore()
+        try t.store.write { txn in
+            let b = try TableBuilder(txn: txn, name: "v", kind: .pretrained, source: "test")
+            for i in 0..<2000 {
+                let scale = Float(1 + i % 7)
+                try b.append(id: String(i), vector: [scale, scale * 0.01 * Float(i % 13), 0.5, -0.25].map { $0 })
+            }
+            try b.finish()
+        }
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        let q: [Float] = [1, 0, 0, 0]
+        let dot = try snapshot.search(q, options: SearchOptions(k: 5, metric: .dot, exact: true))
+        XCTAssertTrue(dot.hits.allSatisfy { Int($0.row) % 7 == 6 }, "the longest vectors score highest by inner product: \(dot.hits)")
+        XCTAssertEqual(dot.hits.first?.score ?? 0, 7, accuracy: 1e-5)
+        try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 4, bits: 6, probes: 8, rescore: 0), metric: .dot)
+        let indexed = try RecallSnapshot(store: t.store, table: "v")
+        let full = try indexed.search(q, options: SearchOptions(k: 5, probes: 8))
+        let budgeted = try indexed.search(q, options: SearchOptions(k: 5, probes: 8, candidateBudget: 50))
+        XCTAssertEqual(full.method, .lsh)
+        XCTAssertLessThan(budgeted.probes, full.probes, "the budget should stop the probes early")
+        XCTAssertLessThan(budgeted.candidates, full.candidates)
+        XCTAssertTrue(full.hits.allSatisfy { $0.score <= 7.0001 })
     }
 
     /// The sketch filter re-scores about `rescore * k` of the gathered
@@ -168,6 +222,7 @@ final class RecallTests: XCTestCase {
         let snapshot = try RecallSnapshot(store: t.store, table: "v")
         let r = try snapshot.search(data.queries[0], options: SearchOptions(k: 30, filters: [ItemFilter(column: "genre", value: "Rare")]))
         XCTAssertEqual(r.hits.count, 30)
+        XCTAssertEqual(r.method, .lshThenExact, "40 matches among 2000 rows: the probes find too few, an exact scan completes")
         XCTAssertTrue(r.hits.allSatisfy { $0.row % 50 == 0 })
         let all = try snapshot.search(data.queries[0], options: SearchOptions(k: 100, filters: [ItemFilter(column: "genre", value: "Rare")]))
         XCTAssertEqual(all.hits.count, 40, "all 40 matching items, no more")
