@@ -89,7 +89,7 @@ let package = Package(
             ]
         ),
         // runs the built binary: depends on it so that `swift test` builds it
-        .testTarget(name: "CLITests", dependencies: ["recsys", "RecsysTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["recsys", "EmbedStore", "RecsysTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -110,7 +110,10 @@ final class EmbeddingCLITests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        usleep(400_000)
+        // kill it once it has read half its input (/proc/PID/io): mid-import, whatever the machine's speed
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning && Date() < deadline && bytesRead(by: p.processIdentifier) < bytes.count / 2 { usleep(5_000) }
+        XCTAssertTrue(p.isRunning, "the import finished before it read half its input")
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationReason, .uncaughtSignal, "the import finished before it could be killed")
@@ -123,5 +126,12 @@ final class EmbeddingCLITests: XCTestCase {
         XCTAssertEqual(info["rows"] as? Int, 881)
         // and the store still takes the next import
         XCTAssertEqual(try recsys(["embedding", "import", dir.write("c.txt", "x:1 2\n"), "--table", "t", "--store", store]).status, 0)
+    }
+
+    /// Bytes the process has read through system calls so far (`rchar`).
+    private func bytesRead(by pid: Int32) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("rchar:") }) else { return 0 }
+        return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
     }
 }

@@ -114,6 +114,26 @@ final class RankerTests: XCTestCase {
         XCTAssertEqual(FeatureSpec.sparrow.inputWidth, 107)
     }
 
+    /// With a validation set and patience, training stops once validation
+    /// AUC has not improved for `patience` epochs and keeps the best epoch's weights.
+    func testEarlyStoppingKeepsTheBestEpoch() throws {
+        // labels independent of the features: validation AUC wanders, so it stops early
+        var rng = SplitMix64(seed: 5)
+        var csv = "uid,iid,g,h,x,y,label\n"
+        for i in 0..<400 { csv += "u\(i % 13),\(i % 40),A,B,\(rng.unit()),\(rng.unit()),\(rng.next() % 2)\n" }
+        let all = try SampleSet.load(write("noise.csv", csv), spec: RankerTests.smallSpec)
+        let (train, validation) = all.splitEvery(4)
+        let m = try EmbeddingMLP(spec: RankerTests.smallSpec, seed: 3)
+        let reports = try Trainer(model: m).train(train, validation: validation,
+                                                  options: TrainingOptions(epochs: 30, batchSize: 8, learningRate: 0.01, seed: 3, patience: 2))
+        XCTAssertLessThan(reports.count, 30, "no improvement for 2 epochs should stop training")
+        let aucs = reports.compactMap { $0.validation?.rocAUC }
+        let best = try XCTUnwrap(aucs.max())
+        XCTAssertEqual(reports.count - (aucs.firstIndex(of: best)! + 1), 2, "it stops exactly `patience` epochs after the best")
+        let kept = Metrics.compute(labels: validation.labels, predictions: m.predict(validation)).rocAUC
+        XCTAssertEqual(kept, best, accuracy: 1e-9, "the model keeps the best epoch's weights")
+    }
+
     func testTrainingIsReproducibleAndSaveLoadGivesIdenticalScores() throws {
         let path = write("s.csv", separable(300, seed: 9))
         let data = try SampleSet.load(path, spec: RankerTests.smallSpec)
