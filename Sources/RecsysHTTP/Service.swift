@@ -40,34 +40,21 @@ package enum Service {
         router.get("/v1/recall/user/{id}") { request, context in
             try ErrorResponse.guarded {
                 let q = request.uri.queryParameters
-                let id = try pathParameter("id", context)
-                let table = q.get("table") ?? "item2vec"
-                let k = try intParameter(q.get("k"), "k", default: 100)
                 let source = try q.get("from").map { s -> UserVectorSource in
                     guard let v = UserVectorSource(rawValue: String(s)) else { throw HTTPRequestError.invalidParameter(name: "from", rule: "must be embedding or history") }
                     return v
                 }
-                let filters = try q.getAll("where").map { try ItemFilter(parsing: String($0)) }
-                let view = try state.view()
-                let snapshot = try view.snapshot(table)
-                let clock = ContinuousClock(), t0 = clock.now
-                let query = try UserQueryRequest(user: id, source: source, userTable: q.get("user_table") ?? "user", history: nil, vector: nil).resolve(snapshot)
-                let result = try snapshot.search(query.vector, options: SearchOptions(k: k, excludedRows: query.seenRows, filters: filters))
-                return json(RecallJSON(snapshot, result, query: ["table": table, "user": id, "from": query.source, "k": "\(k)"], timings: ["search_ms": (clock.now - t0).milliseconds], cache: view.itemFields(table)))
+                let user = UserQueryRequest(user: try pathParameter("id", context), source: source, userTable: q.get("user_table") ?? "user")
+                let options = SearchOptions(k: try intParameter(q.get("k"), "k", default: 100),
+                                            filters: try q.getAll("where").map { try ItemFilter(parsing: String($0)) })
+                return json(try state.view().recallUser(user, table: q.get("table") ?? "item2vec", options: options).response)
             }
         }
         router.get("/v1/recall/item/{id}") { request, context in
             try ErrorResponse.guarded {
                 let q = request.uri.queryParameters
-                let id = try pathParameter("id", context)
-                let table = q.get("table") ?? "item2vec"
-                let k = try intParameter(q.get("k"), "k", default: 10)
-                let view = try state.view()
-                let snapshot = try view.snapshot(table)
-                guard let row = snapshot.row(of: id) else { throw StoreError.unknownID(table: table, id: id) }
-                let clock = ContinuousClock(), t0 = clock.now
-                let result = try snapshot.search(snapshot.vector(ofRow: row), options: SearchOptions(k: k, excludedRows: [row]))
-                return json(RecallJSON(snapshot, result, query: ["table": table, "item": id, "k": "\(k)"], timings: ["search_ms": (clock.now - t0).milliseconds], cache: view.itemFields(table)))
+                let options = SearchOptions(k: try intParameter(q.get("k"), "k", default: 10))
+                return json(try state.view().recallItem(try pathParameter("id", context), table: q.get("table") ?? "item2vec", options: options).response)
             }
         }
         router.post("/v1/rank") { request, _ in

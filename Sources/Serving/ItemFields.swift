@@ -143,3 +143,17 @@ package final class ItemFieldCache: @unchecked Sendable {
                              items: cached.map { $0 ?? Unmanaged.passUnretained(next.next()!) })
     }
 }
+
+/// A result that carries an item: its fields and rendered JSON, read through
+/// the unretained reference (valid while the response's owner lives).
+package protocol ItemResult {
+    var item: ItemReference { get }
+}
+
+extension ItemResult {
+    package var rendered: RenderedFields { item.rendered }
+    package var fields: ItemFields { item.fields }
+    package var id: String { fields.id }
+    package var title: String? { fields.title }
+    package var genres: [String]? { fields.genres }
+}

@@ -31,7 +31,7 @@ package struct RecommendRequest: Sendable {
     }
 }
 
-package struct RecommendedItem: Encodable {
+package struct RecommendedItem: ItemResult, Encodable {
     package let item: ItemReference
     package let recallScore: Float
     package let rankScore: Float?
@@ -41,11 +41,6 @@ package struct RecommendedItem: Encodable {
         self.recallScore = recallScore
         self.rankScore = rankScore
     }
-    package var rendered: RenderedFields { item.rendered }
-    package var fields: ItemFields { item.fields }
-    package var id: String { fields.id }
-    package var title: String? { fields.title }
-    package var genres: [String]? { fields.genres }
 
     enum CodingKeys: String, CodingKey {
         case id, title, genres, recallScore = "recall_score", rankScore = "rank_score"

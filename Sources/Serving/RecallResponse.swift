@@ -1,7 +1,7 @@
 import EmbedStore
 import Recall
 
-package struct RecallHitJSON: Encodable {
+package struct RecallHitJSON: ItemResult, Encodable {
     package let item: ItemReference
     package let score: Float
 
@@ -9,11 +9,6 @@ package struct RecallHitJSON: Encodable {
         self.item = ItemReference(item)
         self.score = score
     }
-    package var rendered: RenderedFields { item.rendered }
-    package var fields: ItemFields { item.fields }
-    package var id: String { fields.id }
-    package var title: String? { fields.title }
-    package var genres: [String]? { fields.genres }
 
     enum CodingKeys: String, CodingKey { case id, score, title, genres }
 

@@ -48,19 +48,9 @@ struct RecallCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let s = try store.openExisting()
-            let clock = ContinuousClock()
-            let t0 = clock.now
-            let snapshot = try RecallSnapshot(store: s, table: table)
-            let query = try UserQueryRequest(user: id, source: source, userTable: userTable, history: history.map(splitIDs), vector: try vector.map(parseVector))
-                .resolve(snapshot)
-            var options = try search.options(excluding: includeSeen ? [] : query.seenRows)
-            options.k = search.k
-            let t1 = clock.now
-            let result = try snapshot.search(query.vector, options: options)
-            let t2 = clock.now
-            printRecall(snapshot, result, query: ["table": table, "user": id ?? "", "from": query.source, "k": "\(search.k)"],
-                        timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], output: output)
+            let view = ServingView(store: try store.openExisting(), snapshotID: 0)
+            let request = UserQueryRequest(user: id, source: source, userTable: userTable, history: history.map(splitIDs), vector: try vector.map(parseVector))
+            printRecall(try view.recallUser(request, table: table, options: try search.options(), includeSeen: includeSeen), output: output)
         }
     }
 
@@ -73,18 +63,10 @@ struct RecallCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let s = try store.openExisting()
-            let clock = ContinuousClock()
-            let t0 = clock.now
-            let snapshot = try RecallSnapshot(store: s, table: table)
-            guard let row = snapshot.row(of: id) else { throw CLIError("unknown item '\(id)': not in table '\(table)'") }
             var flags = search
             if !CommandLine.arguments.contains("-k") { flags.k = 10 }
-            let t1 = clock.now
-            let result = try snapshot.search(snapshot.vector(ofRow: row), options: try flags.options(excluding: [row]))
-            let t2 = clock.now
-            printRecall(snapshot, result, query: ["table": table, "item": id, "k": "\(flags.k)"],
-                        timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], output: output)
+            let view = ServingView(store: try store.openExisting(), snapshotID: 0)
+            printRecall(try view.recallItem(id, table: table, options: try flags.options()), output: output)
         }
     }
 
@@ -215,8 +197,8 @@ func splitIDs(_ s: String) -> [String] {
     s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }
 
-func printRecall(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], output: OutputOptions) {
-    let response = RecallJSON(snapshot, result, query: query, timings: timings)
+func printRecall(_ answer: RecallAnswer, output: OutputOptions) {
+    let (snapshot, result, response) = (answer.snapshot, answer.result, answer.response)
     if output.json {
         printJSON(response)
         return
@@ -231,6 +213,6 @@ func printRecall(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [Str
     t.print(output)
     if !output.tsv {
         let why = result.method == .exact && snapshot.indexInfo != nil && snapshot.staleNote == nil ? " (a scan is cheaper than the index here)" : ""
-        writeStderr(String(format: "%@: %d candidates, %d probes, %.2f ms%@\n", result.method.rawValue, result.candidates, result.probes, timings["search_ms"] ?? 0, why))
+        writeStderr(String(format: "%@: %d candidates, %d probes, %.2f ms%@\n", result.method.rawValue, result.candidates, result.probes, response.timings["search_ms"] ?? 0, why))
     }
 }
