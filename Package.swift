@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Recall", dependencies: ["EmbedStore", "CKernels"], swiftSettings: simdFlags),
         .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS", "CKernels"], swiftSettings: simdFlags),
+        // offline jobs over raw interaction logs: ranking samples
+        .target(name: "Offline", dependencies: ["EmbedStore"]),
         // the recall -> rank pipeline and its caches: one API for the CLI and the service
         .target(name: "Serving", dependencies: ["EmbedStore", "Recall", "Ranker"], swiftSettings: simdFlags),
         // routes, error -> status mapping, metrics: the HTTP face of Serving
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "recsys",
             dependencies: [
-                "EmbedStore", "Recall", "Ranker", "Serving", "RecsysHTTP", "ProcessSetup",
+                "EmbedStore", "Recall", "Ranker", "Offline", "Serving", "RecsysHTTP", "ProcessSetup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -78,6 +80,7 @@ let package = Package(
         .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "RecsysTestSupport"]),
         .testTarget(name: "RecallTests", dependencies: ["Recall", "EmbedStore", "RecsysTestSupport"]),
         .testTarget(name: "RankerTests", dependencies: ["Ranker", "EmbedStore", "RecsysTestSupport"]),
+        .testTarget(name: "OfflineTests", dependencies: ["Offline", "EmbedStore", "RecsysTestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Recall", "Ranker", "EmbedStore", "RecsysTestSupport"]),
         .testTarget(
             name: "RecsysHTTPTests",

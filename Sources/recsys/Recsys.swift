@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import Offline
 import ProcessSetup
 import Ranker
 import Recall
@@ -16,7 +17,7 @@ struct Recsys: ParsableCommand {
         Every command takes --store PATH (default $RECSYS_STORE or ./recsys.lmdb).
         Exit status: 0 on success, 1 on a user error (one line on stderr), 2 on bad usage.
         """,
-        subcommands: [EmbeddingCommand.self, ItemsCommand.self, HistoryCommand.self, IndexCommand.self, RecallCommand.self, TrainCommand.self, RankCommand.self, RecommendCommand.self, ServeCommand.self]
+        subcommands: [EmbeddingCommand.self, ItemsCommand.self, HistoryCommand.self, SamplesCommand.self, IndexCommand.self, RecallCommand.self, TrainCommand.self, RankCommand.self, RecommendCommand.self, ServeCommand.self]
     )
 
     static func main() {
@@ -59,6 +60,7 @@ func userErrorMessage(_ error: Error) -> String? {
     case let e as StoreError: return e.description
     case let e as RecallError: return e.description
     case let e as RankerError: return e.description
+    case let e as OfflineError: return e.description
     case let e as CLIError: return e.message
     default: return nil
     }
