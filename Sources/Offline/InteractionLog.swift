@@ -59,15 +59,13 @@ public struct InteractionLog: Sendable {
             let user = text(userColumn), item = text(itemColumn)
             guard !user.isEmpty else { throw OfflineError.badInput(file: path, line: number, reason: "empty user id") }
             guard !item.isEmpty else { throw OfflineError.badInput(file: path, line: number, reason: "empty item id") }
-            let timeText = text(timeColumn)
-            guard let time = Int64(timeText.trimmingCharacters(in: .whitespaces)) else {
-                throw OfflineError.badInput(file: path, line: number, reason: "time '\(timeText)' is not an integer")
+            guard let time = quotedFields.map({ Self.integer(Array($0[timeColumn].utf8)) }) ?? Self.integer(fields[timeColumn]) else {
+                throw OfflineError.badInput(file: path, line: number, reason: "time '\(text(timeColumn))' is not an integer")
             }
             var rating: Float = 1
             if let ratingColumn {
-                let r = text(ratingColumn)
-                guard let v = Float(r.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-                    throw OfflineError.badInput(file: path, line: number, reason: "rating '\(r)' is not a number")
+                guard let v = quotedFields.map({ Self.decimal(Array($0[ratingColumn].utf8)) }) ?? Self.decimal(fields[ratingColumn]), v.isFinite else {
+                    throw OfflineError.badInput(file: path, line: number, reason: "rating '\(text(ratingColumn))' is not a number")
                 }
                 rating = v
             }
@@ -78,6 +76,38 @@ public struct InteractionLog: Sendable {
             users.append(u); items.append(it); ratings.append(rating); times.append(time); lines.append(Int32(number))
         }
         guard !users.isEmpty else { throw OfflineError.unusable(file: path, reason: "no events after the header") }
+    }
+
+    /// A whole number, spaces around it allowed; nil for anything else.
+    static func integer<C: Collection>(_ bytes: C) -> Int64? where C.Element == UInt8 {
+        var value: Int64 = 0, digits = 0, negative = false, i = bytes.startIndex
+        while i != bytes.endIndex && bytes[i] == 32 { i = bytes.index(after: i) }
+        if i != bytes.endIndex && (bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+")) { negative = bytes[i] == UInt8(ascii: "-"); i = bytes.index(after: i) }
+        while i != bytes.endIndex, bytes[i] >= 48 && bytes[i] <= 57 {
+            guard digits < 18 else { return nil }
+            value = value * 10 + Int64(bytes[i] - 48); digits += 1; i = bytes.index(after: i)
+        }
+        while i != bytes.endIndex && bytes[i] == 32 { i = bytes.index(after: i) }
+        return digits > 0 && i == bytes.endIndex ? (negative ? -value : value) : nil
+    }
+
+    /// A rating: short decimals (`4.0`, `3.5`) directly, anything else
+    /// through the standard library's parser; nil when it is not a number.
+    static func decimal<C: Collection>(_ bytes: C) -> Float? where C.Element == UInt8 {
+        var whole = 0, fraction = 0, scale = 1, digits = 0, seenPoint = false, simple = bytes.count <= 12
+        for c in bytes where simple {
+            if c >= 48 && c <= 57 {
+                digits += 1
+                if seenPoint { fraction = fraction * 10 + Int(c - 48); scale *= 10 } else { whole = whole * 10 + Int(c - 48) }
+            } else if c == UInt8(ascii: ".") && !seenPoint {
+                seenPoint = true
+            } else {
+                simple = false
+            }
+        }
+        // exact for a few digits: integer / power of ten is correctly rounded once
+        if simple && digits > 0 && digits <= 7 { return Float(Double(whole * scale + fraction) / Double(scale)) }
+        return Float(String(decoding: Array(bytes), as: UTF8.self).trimmingCharacters(in: .whitespaces))
     }
 
     /// Splits an unquoted CSV line on commas into `fields` (views into `line`).

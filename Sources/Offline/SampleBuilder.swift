@@ -83,7 +83,7 @@ public enum SampleBuilder {
         guard (0...100).contains(options.negatives) else { throw OfflineError.invalidOption("--negatives must be in 0...100, got \(options.negatives)") }
         let features = try itemFeatures(log, catalog)
         let (order, starts) = log.eventsByUser()
-        let positive: (Int) -> Bool = { log.implicit || log.ratings[$0] >= options.minRating }
+        let positive = log.ratings.map { log.implicit || $0 >= options.minRating }
 
         // which rows go to the test side
         var testUsers = [Bool](repeating: false, count: log.userIDs.count)
@@ -113,7 +113,7 @@ public enum SampleBuilder {
         var report = SampleReport()
         var window = UserWindow()
         var seen = Set<Int32>()
-        var counts = [Int](repeating: 0, count: features.genreNames.count)
+        var scratch = WindowScratch(genres: features.genreNames.count)
         var negativeRNG = SplitMix64(seed: options.seed ^ 0x9E6A71)
         for u in 0..<log.userIDs.count {
             let run = starts[u]..<starts[u + 1]
@@ -126,7 +126,7 @@ public enum SampleBuilder {
                 let earlier = j - run.lowerBound
                 guard earlier >= 2 else { report.dropped += 1; continue }
                 let ws = max(run.lowerBound, j - options.window)
-                userWindow(log, order, ws..<j, features, positive, &counts, into: &window)
+                userWindow(log, order, ws..<j, features, positive, &scratch, into: &window)
                 let test: Bool
                 switch options.split {
                 case .user?: test = testUsers[u]
@@ -135,7 +135,7 @@ public enum SampleBuilder {
                 case nil: test = false
                 }
                 let w = writers[test ? 1 : 0]
-                let isPositive = positive(e)
+                let isPositive = positive[e]
                 try writeRow(w, log, item: Int(log.items[e]), event: e, rating: log.ratings[e], label: isPositive, features, window)
                 if test { report.testRows += 1 } else { report.trainRows += 1 }
                 report.rows += 1
@@ -195,9 +195,17 @@ public enum SampleBuilder {
         return f
     }
 
+    /// Reused across rows: genre counts and the genres touched, in order of
+    /// their most recent sighting.
+    struct WindowScratch {
+        var counts: [Int]
+        var touched: [Int32] = []
+        init(genres: Int) { counts = [Int](repeating: 0, count: genres) }
+    }
+
     /// The user features over the events `order[range]` (oldest first).
-    static func userWindow(_ log: InteractionLog, _ order: [Int32], _ range: Range<Int>, _ f: ItemFeatures, _ positive: (Int) -> Bool,
-                           _ counts: inout [Int], into w: inout UserWindow) {
+    static func userWindow(_ log: InteractionLog, _ order: [Int32], _ range: Range<Int>, _ f: ItemFeatures, _ positive: [Bool],
+                           _ scratch: inout WindowScratch, into w: inout UserWindow) {
         let n = range.count
         w.count = n
         var ratingSum = 0.0, yearSum = 0.0
@@ -221,27 +229,35 @@ public enum SampleBuilder {
         // positives, most recent first; genre counts over them in order of last sighting
         w.positives.removeAll(keepingCapacity: true)
         w.genres.removeAll(keepingCapacity: true)
-        var touched: [Int32] = []
+        scratch.touched.removeAll(keepingCapacity: true)
         for i in range.reversed() {
             let e = Int(order[i])
-            guard positive(e) else { continue }
+            guard positive[e] else { continue }
             let item = Int(log.items[e])
             if w.positives.count < 5 { w.positives.append(Int32(item)) }
             for g in f.genres[item] {
-                if counts[Int(g)] == 0 { touched.append(g) }
-                counts[Int(g)] += 1
+                if scratch.counts[Int(g)] == 0 { scratch.touched.append(g) }
+                scratch.counts[Int(g)] += 1
             }
         }
-        // stable: equal counts keep the order of their most recent sighting
-        let ranked = touched.enumerated().sorted { a, b in
-            counts[Int(a.element)] != counts[Int(b.element)] ? counts[Int(a.element)] > counts[Int(b.element)] : a.offset < b.offset
+        // the five most frequent; equal counts keep the order of their most recent sighting
+        while w.genres.count < 5 {
+            var best = -1, bestCount = 0
+            for (k, g) in scratch.touched.enumerated() where scratch.counts[Int(g)] > bestCount {
+                best = k
+                bestCount = scratch.counts[Int(g)]
+            }
+            if best < 0 { break }
+            let g = scratch.touched[best]
+            w.genres.append(g)
+            scratch.counts[Int(g)] = -scratch.counts[Int(g)]  // taken: never picked again
         }
-        w.genres = ranked.prefix(5).map(\.element)
-        for g in touched { counts[Int(g)] = 0 }
+        for g in scratch.touched { scratch.counts[Int(g)] = 0 }
     }
 
     static func writeRow(_ out: SampleWriter, _ log: InteractionLog, item: Int, event e: Int, rating: Float, label: Bool,
                          _ f: ItemFeatures, _ w: UserWindow) throws {
+        out.beginRow()
         out.text(log.itemIDs[item]); out.comma()
         out.text(log.userIDs[Int(log.users[e])]); out.comma()
         out.float(rating); out.comma()
