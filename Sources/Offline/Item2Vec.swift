@@ -1,0 +1,100 @@
+import EmbedStore
+import Foundation
+
+/// item2vec: each user's positively rated items in time order are a
+/// sentence, and skip-gram with negative sampling learns an item's vector
+/// from the items rated around it (SparrowRecSys trains it with Spark's
+/// Word2Vec: vector size 10, window 5, 10 iterations).
+public struct Item2Vec {
+    public var options = SkipGramOptions()
+    /// Ratings at or above this make an item part of the user's sequence.
+    public var minRating: Float = 3.5
+    /// Items in fewer positive events are left out of the vocabulary.
+    public var minCount = 1
+
+    public init() {}
+
+    /// What training produced: item ids and their vectors (`dimension` floats each, in order).
+    public struct Result {
+        public var ids: [String]
+        public var vectors: [Float]
+        public var dimension: Int
+        /// Per user (by log index): the vocabulary items of their sequence, oldest first.
+        public var sequences: [[Int32]]
+        public var users: [String]
+        public var tokens: Int
+        public var seconds: Double
+    }
+
+    /// Each user's positive events in time order, as vocabulary indices.
+    public func sequences(_ log: InteractionLog) -> (vocabulary: [Int32], ids: [String], sequences: [[Int32]]) {
+        let (order, starts) = log.eventsByUser()
+        var counts = [Int](repeating: 0, count: log.itemIDs.count)
+        for e in 0..<log.count where log.implicit || log.ratings[e] >= minRating { counts[Int(log.items[e])] += 1 }
+        // vocabulary: items seen at least minCount times, most frequent first (ties by first appearance)
+        let kept = (0..<counts.count).filter { counts[$0] >= minCount && counts[$0] > 0 }.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
+        var index = [Int32](repeating: -1, count: counts.count)
+        for (k, item) in kept.enumerated() { index[item] = Int32(k) }
+        var sequences: [[Int32]] = []
+        sequences.reserveCapacity(log.userIDs.count)
+        for u in 0..<log.userIDs.count {
+            var seq: [Int32] = []
+            for i in starts[u]..<starts[u + 1] {
+                let e = Int(order[i])
+                guard log.implicit || log.ratings[e] >= minRating else { continue }
+                let k = index[Int(log.items[e])]
+                if k >= 0 { seq.append(k) }
+            }
+            sequences.append(seq)
+        }
+        return (kept.map { Int32($0) }, kept.map { log.itemIDs[$0] }, sequences)
+    }
+
+    /// Trains on `log`; `progress` gets (tokens done, total).
+    public func train(_ log: InteractionLog, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+        try options.validate()
+        guard minCount >= 1 else { throw OfflineError.invalidOption("--min-count must be at least 1, got \(minCount)") }
+        let (_, ids, sequences) = self.sequences(log)
+        guard !ids.isEmpty else {
+            throw OfflineError.unusable(file: log.path, reason: "no item has \(minCount) or more positive events (rating >= \(minRating)): nothing to train on")
+        }
+        var counts = [Int](repeating: 0, count: ids.count)
+        for seq in sequences { for t in seq { counts[Int(t)] += 1 } }
+        let model = SkipGram(counts: counts, dimension: options.dimension, seed: options.seed)
+        let clock = ContinuousClock(), start = clock.now
+        try model.train(sequences.filter { $0.count > 1 }, options: options, progress: progress)
+        let elapsed = clock.now - start
+        var vectors = [Float]()
+        vectors.reserveCapacity(ids.count * options.dimension)
+        for i in 0..<ids.count { vectors += model.vector(i) }
+        return Result(ids: ids, vectors: vectors, dimension: options.dimension, sequences: sequences, users: log.userIDs,
+                      tokens: sequences.reduce(0) { $0 + $1.count } * options.epochs,
+                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// Writes the item vectors as table `table` (kind pretrained) and, with
+    /// `userTable`, each user's mean item vector and their histories, in one
+    /// write transaction: all of it or nothing.
+    public static func store(_ r: Result, into store: Store, table: String, userTable: String?, source: String) throws -> (items: TableInfo, users: TableInfo?) {
+        try store.write { txn in
+            let items = try TableBuilder(txn: txn, name: table, kind: .pretrained, source: source)
+            for (i, id) in r.ids.enumerated() {
+                try r.vectors.withUnsafeBufferPointer { v in
+                    try items.append(id: id, vector: Array(UnsafeBufferPointer(rebasing: v[(i * r.dimension)..<((i + 1) * r.dimension)])))
+                }
+            }
+            let itemInfo = try items.finish()
+            guard let userTable else { return (itemInfo, nil) }
+            let users = try TableBuilder(txn: txn, name: userTable, kind: .user, source: source + " (mean of the user's item vectors)")
+            var mean = [Float](repeating: 0, count: r.dimension)
+            for (u, seq) in r.sequences.enumerated() where !seq.isEmpty {
+                for k in 0..<r.dimension { mean[k] = 0 }
+                for t in seq { for k in 0..<r.dimension { mean[k] += r.vectors[Int(t) * r.dimension + k] } }
+                for k in 0..<r.dimension { mean[k] /= Float(seq.count) }
+                try users.append(id: r.users[u], vector: mean)
+                try txn.setHistory(seq.map { r.ids[Int($0)] }, of: r.users[u])
+            }
+            return (itemInfo, try users.finish())
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import EmbedStore
+import Foundation
+import Offline
+
+/// `recsys item2vec train`: item vectors learned from users' rating sequences.
+struct Item2VecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "item2vec",
+        abstract: "Learn item vectors from an interaction log (skip-gram with negative sampling).",
+        subcommands: [Train.self]
+    )
+
+    struct Train: PrioritizedJob {
+        static let configuration = CommandConfiguration(
+            abstract: "Train item2vec on each user's time-ordered positive events and store the vectors as a table.",
+            discussion: """
+            Each user's items rated at least --min-rating, in time order, form a sentence; skip-gram with negative \
+            sampling learns a vector per item (the course trains it with Spark Word2Vec: --dim 10 --window 5 \
+            --epochs 10). The table is written in one atomic import (kind pretrained, the parameters in its source). \
+            --user-table also writes each user's mean item vector and stores the sequences as histories, so \
+            `recall user ID --from history` and seen-item exclusion work at once. One thread is reproducible from --seed.
+            """
+        )
+        @Option(help: "The interaction log (CSV with a header).") var ratings: String
+        @Option(help: "The table to write.") var table: String = "item2vec"
+        @Option(name: .customLong("user-table"), help: "Also write users' mean item vectors to this table, and their histories.") var userTable: String?
+        @Option(help: "Vector dimension.") var dim: Int = 10
+        @Option(help: "Context window (a random width up to this, as word2vec).") var window: Int = 5
+        @Option(help: "Passes over the sequences.") var epochs: Int = 10
+        @Option(help: "Negative samples per positive pair.") var negative: Int = 5
+        @Option(name: .customLong("min-count"), help: "Leave out items with fewer positive events.") var minCount: Int = 1
+        @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5
+        @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Starting learning rate (falls linearly to 0.01% of it).") var learningRate: Float = 0.025
+        @Option(help: "Column roles, e.g. user=uid,item=sku,rating=stars,time=ts.") var columns: String?
+        @Option(help: "Seed of the initial vectors, windows and negatives.") var seed: UInt64 = 1
+        @Option(help: "Training threads (default: one per core).") var threads: Int?
+        @OptionGroup var priority: PriorityOptions
+        @OptionGroup var store: StoreOptions
+        var jobName: String { "training item2vec" }
+
+        func run() throws {
+            var job = Item2Vec()
+            job.options.dimension = dim
+            job.options.window = window
+            job.options.epochs = epochs
+            job.options.negative = negative
+            job.options.learningRate = learningRate
+            job.options.seed = seed
+            job.options.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            job.minCount = minCount
+            job.minRating = minRating
+            let log = try InteractionLog(path: ratings, columns: try columns.map(LogColumns.init(parsing:)) ?? LogColumns())
+            let bar = ProgressBar("item2vec")
+            let result = try job.train(log) { done, total in bar.update(rows: done, bytes: done, total: total) }
+            bar.finish()
+            let source = "item2vec \(URL(fileURLWithPath: ratings).lastPathComponent): dim=\(dim) window=\(window) epochs=\(epochs) negative=\(negative) min-count=\(minCount) min-rating=\(minRating) seed=\(seed)"
+            let (items, users) = try Item2Vec.store(result, into: try store.open(), table: table, userTable: userTable, source: source)
+            var line = "table '\(table)' version \(items.version): \(items.count) items x \(dim)"
+            if let users { line += "; '\(userTable!)' version \(users.version): \(users.count) users, histories stored" }
+            writeStdout(line + String(format: "; %.2f s, %.0f tokens/s\n", result.seconds, Double(result.tokens) / max(result.seconds, 1e-9)))
+        }
+    }
+}
