@@ -26,27 +26,38 @@ public struct Item2Vec {
         public var seconds: Double
     }
 
-    /// Each user's positive events in time order, as vocabulary indices.
-    public func sequences(_ log: InteractionLog) -> (vocabulary: [Int32], ids: [String], sequences: [[Int32]]) {
+    /// Each user's last `holdoutLast` positive events are left out of
+    /// training (kept for `recall holdout`, which uses them as targets).
+    public var holdoutLast = 0
+
+    /// Each user's positive events in time order as log item indices, the
+    /// last `holdoutLast` of each split off.
+    public static func positiveSequences(_ log: InteractionLog, minRating: Float, holdoutLast: Int) -> (train: [[Int32]], heldOut: [[Int32]]) {
         let (order, starts) = log.eventsByUser()
-        var counts = [Int](repeating: 0, count: log.itemIDs.count)
-        for e in 0..<log.count where log.implicit || log.ratings[e] >= minRating { counts[Int(log.items[e])] += 1 }
-        // vocabulary: items seen at least minCount times, most frequent first (ties by first appearance)
-        let kept = (0..<counts.count).filter { counts[$0] >= minCount && counts[$0] > 0 }.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
-        var index = [Int32](repeating: -1, count: counts.count)
-        for (k, item) in kept.enumerated() { index[item] = Int32(k) }
-        var sequences: [[Int32]] = []
-        sequences.reserveCapacity(log.userIDs.count)
+        var train: [[Int32]] = [], heldOut: [[Int32]] = []
         for u in 0..<log.userIDs.count {
             var seq: [Int32] = []
             for i in starts[u]..<starts[u + 1] {
                 let e = Int(order[i])
-                guard log.implicit || log.ratings[e] >= minRating else { continue }
-                let k = index[Int(log.items[e])]
-                if k >= 0 { seq.append(k) }
+                if log.implicit || log.ratings[e] >= minRating { seq.append(log.items[e]) }
             }
-            sequences.append(seq)
+            let cut = max(0, seq.count - holdoutLast)
+            train.append(Array(seq[..<cut]))
+            heldOut.append(Array(seq[cut...]))
         }
+        return (train, heldOut)
+    }
+
+    /// Each user's positive events in time order, as vocabulary indices.
+    public func sequences(_ log: InteractionLog) -> (vocabulary: [Int32], ids: [String], sequences: [[Int32]]) {
+        let raw = Self.positiveSequences(log, minRating: minRating, holdoutLast: holdoutLast).train
+        var counts = [Int](repeating: 0, count: log.itemIDs.count)
+        for seq in raw { for item in seq { counts[Int(item)] += 1 } }
+        // vocabulary: items seen at least minCount times, most frequent first (ties by first appearance)
+        let kept = (0..<counts.count).filter { counts[$0] >= minCount && counts[$0] > 0 }.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
+        var index = [Int32](repeating: -1, count: counts.count)
+        for (k, item) in kept.enumerated() { index[item] = Int32(k) }
+        let sequences = raw.map { seq in seq.compactMap { index[Int($0)] >= 0 ? index[Int($0)] : nil } }
         return (kept.map { Int32($0) }, kept.map { log.itemIDs[$0] }, sequences)
     }
 

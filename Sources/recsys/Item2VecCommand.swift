@@ -33,6 +33,7 @@ struct Item2VecCommand: ParsableCommand {
         @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5
         @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Starting learning rate (falls linearly to 0.01% of it).") var learningRate: Float = 0.025
         @Option(help: "Column roles, e.g. user=uid,item=sku,rating=stars,time=ts.") var columns: String?
+        @Option(name: .customLong("holdout-last"), help: "Leave each user's last N positive events out of training (the targets of `recall holdout --targets N`).") var holdoutLast: Int = 0
         @Option(help: "Seed of the initial vectors, windows and negatives.") var seed: UInt64 = 1
         @Option(help: "Training threads (default: one per core).") var threads: Int?
         @OptionGroup var priority: PriorityOptions
@@ -50,6 +51,8 @@ struct Item2VecCommand: ParsableCommand {
             job.options.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
             job.minCount = minCount
             job.minRating = minRating
+            guard holdoutLast >= 0 else { throw CLIError("--holdout-last must be 0 or more, got \(holdoutLast)") }
+            job.holdoutLast = holdoutLast
             let log = try InteractionLog(path: ratings, columns: try columns.map(LogColumns.init(parsing:)) ?? LogColumns())
             let bar = ProgressBar("item2vec")
             let result = try job.train(log) { done, total in bar.update(rows: done, bytes: done, total: total) }

@@ -27,7 +27,7 @@ struct RecallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recall",
         abstract: "Recall the nearest items for a user or an item; evaluate the index.",
-        subcommands: [User.self, ItemCommand.self, Eval.self]
+        subcommands: [User.self, ItemCommand.self, Eval.self, HoldoutCommand.self]
     )
 
     struct User: ParsableCommand {
