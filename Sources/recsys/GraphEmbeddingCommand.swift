@@ -25,14 +25,9 @@ struct GraphEmbeddingCommand: ParsableCommand {
         @Option(help: "The table to write.") var table: String = "itemGraphEmb"
         @Option(help: "Random walks to generate.") var walks: Int = 20_000
         @Option(name: .customLong("walk-length"), help: "Items per walk.") var walkLength: Int = 10
-        @Option(help: "Vector dimension.") var dim: Int = 10
-        @Option(help: "Context window.") var window: Int = 5
-        @Option(help: "Passes over the walks.") var epochs: Int = 10
-        @Option(help: "Negative samples per positive pair.") var negative: Int = 5
         @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5
         @Option(help: "Column roles, e.g. user=uid,item=sku,rating=stars,time=ts.") var columns: String?
-        @Option(help: "Seed of the walks and the training.") var seed: UInt64 = 1
-        @Option(help: "Training threads (default: one per core).") var threads: Int?
+        @OptionGroup var training: SkipGramFlags
         @OptionGroup var priority: PriorityOptions
         @OptionGroup var store: StoreOptions
         var jobName: String { "training graph embeddings" }
@@ -42,19 +37,14 @@ struct GraphEmbeddingCommand: ParsableCommand {
             job.walks = walks
             job.walkLength = walkLength
             job.minRating = minRating
-            job.options.dimension = dim
-            job.options.window = window
-            job.options.epochs = epochs
-            job.options.negative = negative
-            job.options.seed = seed
-            job.options.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            job.options = training.options
             let log = try InteractionLog(path: ratings, columns: try columns.map(LogColumns.init(parsing:)) ?? LogColumns())
             let bar = ProgressBar("deep walk")
             let result = try job.train(log) { done, total in bar.update(rows: done, bytes: done, total: total) }
             bar.finish()
-            let source = "deep walk \(URL(fileURLWithPath: ratings).lastPathComponent): walks=\(walks) walk-length=\(walkLength) dim=\(dim) window=\(window) epochs=\(epochs) negative=\(negative) min-rating=\(minRating) seed=\(seed)"
+            let source = "deep walk \(URL(fileURLWithPath: ratings).lastPathComponent): walks=\(walks) walk-length=\(walkLength) \(training.summary) min-rating=\(minRating)"
             let (items, _) = try Item2Vec.store(result, into: try store.open(), table: table, userTable: nil, source: source)
-            writeStdout("table '\(table)' version \(items.version): \(items.count) items x \(dim)" + String(format: "; %.2f s, %.0f tokens/s\n", result.seconds, Double(result.tokens) / max(result.seconds, 1e-9)))
+            writeStdout("table '\(table)' version \(items.version): \(items.count) items x \(training.dim)" + String(format: "; %.2f s, %.0f tokens/s\n", result.seconds, Double(result.tokens) / max(result.seconds, 1e-9)))
         }
     }
 }

@@ -25,30 +25,18 @@ struct Item2VecCommand: ParsableCommand {
         @Option(help: "The interaction log (CSV with a header).") var ratings: String
         @Option(help: "The table to write.") var table: String = "item2vec"
         @Option(name: .customLong("user-table"), help: "Also write users' mean item vectors to this table, and their histories.") var userTable: String?
-        @Option(help: "Vector dimension.") var dim: Int = 10
-        @Option(help: "Context window (a random width up to this, as word2vec).") var window: Int = 5
-        @Option(help: "Passes over the sequences.") var epochs: Int = 10
-        @Option(help: "Negative samples per positive pair.") var negative: Int = 5
         @Option(name: .customLong("min-count"), help: "Leave out items with fewer positive events.") var minCount: Int = 1
         @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5
-        @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Starting learning rate (falls linearly to 0.01% of it).") var learningRate: Float = 0.025
         @Option(help: "Column roles, e.g. user=uid,item=sku,rating=stars,time=ts.") var columns: String?
         @Option(name: .customLong("holdout-last"), help: "Leave each user's last N positive events out of training (the targets of `recall holdout --targets N`).") var holdoutLast: Int = 0
-        @Option(help: "Seed of the initial vectors, windows and negatives.") var seed: UInt64 = 1
-        @Option(help: "Training threads (default: one per core).") var threads: Int?
+        @OptionGroup var training: SkipGramFlags
         @OptionGroup var priority: PriorityOptions
         @OptionGroup var store: StoreOptions
         var jobName: String { "training item2vec" }
 
         func run() throws {
             var job = Item2Vec()
-            job.options.dimension = dim
-            job.options.window = window
-            job.options.epochs = epochs
-            job.options.negative = negative
-            job.options.learningRate = learningRate
-            job.options.seed = seed
-            job.options.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            job.options = training.options
             job.minCount = minCount
             job.minRating = minRating
             guard holdoutLast >= 0 else { throw CLIError("--holdout-last must be 0 or more, got \(holdoutLast)") }
@@ -57,9 +45,9 @@ struct Item2VecCommand: ParsableCommand {
             let bar = ProgressBar("item2vec")
             let result = try job.train(log) { done, total in bar.update(rows: done, bytes: done, total: total) }
             bar.finish()
-            let source = "item2vec \(URL(fileURLWithPath: ratings).lastPathComponent): dim=\(dim) window=\(window) epochs=\(epochs) negative=\(negative) min-count=\(minCount) min-rating=\(minRating) seed=\(seed)"
+            let source = "item2vec \(URL(fileURLWithPath: ratings).lastPathComponent): \(training.summary) min-count=\(minCount) min-rating=\(minRating)"
             let (items, users) = try Item2Vec.store(result, into: try store.open(), table: table, userTable: userTable, source: source)
-            var line = "table '\(table)' version \(items.version): \(items.count) items x \(dim)"
+            var line = "table '\(table)' version \(items.version): \(items.count) items x \(training.dim)"
             if let users { line += "; '\(userTable!)' version \(users.version): \(users.count) users, histories stored" }
             writeStdout(line + String(format: "; %.2f s, %.0f tokens/s\n", result.seconds, Double(result.tokens) / max(result.seconds, 1e-9)))
         }
