@@ -85,8 +85,10 @@ public struct Item2Vec {
 
     /// Writes the item vectors as table `table` (kind pretrained) and, with
     /// `userTable`, each user's mean item vector and their histories, in one
-    /// write transaction: all of it or nothing.
-    public static func store(_ r: Result, into store: Store, table: String, userTable: String?, source: String) throws -> (items: TableInfo, users: TableInfo?) {
+    /// write transaction: all of it or nothing. With `userRecent`, a user's
+    /// vector is the mean of their last `userRecent` items only (the whole
+    /// history is still stored, so it is still excluded from recall).
+    public static func store(_ r: Result, into store: Store, table: String, userTable: String?, userRecent: Int? = nil, source: String) throws -> (items: TableInfo, users: TableInfo?) {
         try store.write { txn in
             let items = try TableBuilder(txn: txn, name: table, kind: .pretrained, source: source)
             for (i, id) in r.ids.enumerated() {
@@ -96,12 +98,14 @@ public struct Item2Vec {
             }
             let itemInfo = try items.finish()
             guard let userTable else { return (itemInfo, nil) }
-            let users = try TableBuilder(txn: txn, name: userTable, kind: .user, source: source + " (mean of the user's item vectors)")
+            let what = userRecent.map { "mean of the user's last \($0) item vectors" } ?? "mean of the user's item vectors"
+            let users = try TableBuilder(txn: txn, name: userTable, kind: .user, source: source + " (\(what))")
             var mean = [Float](repeating: 0, count: r.dimension)
             for (u, seq) in r.sequences.enumerated() where !seq.isEmpty {
+                let recent = seq.suffix(max(1, userRecent ?? seq.count))
                 for k in 0..<r.dimension { mean[k] = 0 }
-                for t in seq { for k in 0..<r.dimension { mean[k] += r.vectors[Int(t) * r.dimension + k] } }
-                for k in 0..<r.dimension { mean[k] /= Float(seq.count) }
+                for t in recent { for k in 0..<r.dimension { mean[k] += r.vectors[Int(t) * r.dimension + k] } }
+                for k in 0..<r.dimension { mean[k] /= Float(recent.count) }
                 try users.append(id: r.users[u], vector: mean)
                 try txn.setHistory(seq.map { r.ids[Int($0)] }, of: r.users[u])
             }

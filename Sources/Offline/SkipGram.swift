@@ -91,7 +91,7 @@ public final class SkipGram: @unchecked Sendable {
         let tokensPerEpoch = sequences.reduce(0) { $0 + $1.count }
         let total = max(1, tokensPerEpoch * options.epochs)
         let threads = min(options.threads, max(1, sequences.count))
-        let done = ManagedAtomicCounter()
+        let done = SharedCounter()
         // contiguous slices of sequences, balanced by tokens
         var bounds = [0]
         var acc = 0
@@ -157,8 +157,9 @@ public final class SkipGram: @unchecked Sendable {
     }
 }
 
-/// A count several threads add to.
-final class ManagedAtomicCounter: @unchecked Sendable {
+/// A count several threads add to, under a lock: it is touched once per
+/// sequence, not per token, so a lock costs nothing measurable.
+final class SharedCounter: @unchecked Sendable {
     private let lock = AdaptiveLock()
     private var count = 0
     /// Adds `n` and returns the new total.

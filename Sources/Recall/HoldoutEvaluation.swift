@@ -2,7 +2,7 @@ import EmbedStore
 
 /// Recall quality on held-out interactions, as recall stages are judged:
 /// for each user, the query is the mean vector of their earlier positive
-/// items, and a hit is a later positive item (the held-out target) among
+/// items (or of the last `recent` of them), and a hit is a later positive item (the held-out target) among
 /// the first K results (items already in the history left out). Reported
 /// for exact search, for the index, and for a most-popular baseline.
 public struct HoldoutEvaluation: Sendable, Codable {
@@ -26,21 +26,26 @@ public struct HoldoutEvaluation: Sendable, Codable {
     }
 
     public var users: Int
-    /// Users left out: no history item or no target item in the table.
+    /// Users left out: no history item in the table (no query). A target
+    /// missing from the table stays in, as a miss for every method: leaving
+    /// those users out would score a table that drops rare items (min-count)
+    /// on an easier set of users.
     public var skipped: Int
     public var rows: [Row]
 
     /// Evaluates `cases` on `snapshot` at each of `ks`; `popular` lists item
     /// ids most popular first (the baseline's ranking).
-    public static func run(_ snapshot: RecallSnapshot, cases: [Case], ks: [Int], popular: [String]) throws -> HoldoutEvaluation {
+    public static func run(_ snapshot: RecallSnapshot, cases: [Case], ks: [Int], popular: [String], recent: Int? = nil) throws -> HoldoutEvaluation {
         let maxK = ks.max() ?? 10
         var hits: [String: [Int]] = [:], found: [String: [Double]] = [:]
-        let methods = ["exact", snapshot.indexInfo != nil && snapshot.staleNote == nil ? "index" : nil, "most popular"].compactMap { $0 }
+        // an index tuned to prefer scanning answers exactly: its row says so
+        let indexName = snapshot.indexInfo?.prefersScan == true ? "index (scans)" : "index"
+        let methods = ["exact", snapshot.indexInfo != nil && snapshot.staleNote == nil ? indexName : nil, "most popular"].compactMap { $0 }
         for m in methods { hits[m] = Array(repeating: 0, count: ks.count); found[m] = Array(repeating: 0, count: ks.count) }
         var users = 0, skipped = 0
         for c in cases {
             let targets = snapshot.rows(of: c.targets)
-            guard !targets.isEmpty, let query = try? snapshot.meanVector(of: c.history) else { skipped += 1; continue }
+            guard !c.targets.isEmpty, let query = try? snapshot.meanVector(of: c.history, recent: recent) else { skipped += 1; continue }
             users += 1
             let seen = query.seenRows
             for m in methods {
@@ -56,7 +61,7 @@ public struct HoldoutEvaluation: Sendable, Codable {
                     let top = Set(ranked.prefix(k))
                     let n = targets.filter { top.contains($0) }.count
                     if n > 0 { hits[m]![i] += 1 }
-                    found[m]![i] += Double(n) / Double(targets.count)
+                    found[m]![i] += Double(n) / Double(c.targets.count)
                 }
             }
         }

@@ -30,23 +30,32 @@ public struct UserQuery: Sendable {
 extension RecallSnapshot {
     /// The mean (not the sum) of the vectors of `items`, as SparrowRecSys builds
     /// userEmb from item2vec. Ids not in the table are skipped and reported.
-    public func meanVector(of items: [String]) throws -> UserQuery {
+    /// With `recent`, only the last `recent` distinct items found (the list is
+    /// oldest first) enter the mean: a long history's mean drifts towards the
+    /// catalogue's centre, while the next interaction follows the latest
+    /// ones. Every history item is still excluded from results.
+    public func meanVector(of items: [String], recent: Int? = nil) throws -> UserQuery {
         var sum = [Float](repeating: 0, count: table.dimension)
         var seen = Set<Int>()
         var missing: [String] = []
-        for (id, row) in zip(items, rowsInOrder(of: items)) {
+        var averaged = 0
+        let limit = recent.map { max(1, $0) } ?? Int.max
+        for (id, row) in zip(items, rowsInOrder(of: items)).reversed() {
             guard let r = row else { missing.append(id); continue }
-            if !seen.insert(r).inserted { continue }
+            if !seen.insert(r).inserted || averaged >= limit { continue }
+            averaged += 1
             let v = rows.row(r)
             for j in 0..<sum.count { sum[j] += v[j] }
         }
+        missing.reverse()
         guard !seen.isEmpty else {
             throw RecallError.noUserVector(items.isEmpty
                 ? "the user has no history to average (give --history ID,ID,... or import one with `recsys history import`)"
                 : "none of the history's \(items.count) items is in table '\(table.name)'")
         }
-        let inv = 1 / Float(seen.count)
-        return UserQuery(vector: sum.map { $0 * inv }, seenRows: seen, missingItems: missing, source: "mean of \(seen.count) history items")
+        let inv = 1 / Float(averaged)
+        let what = averaged < seen.count ? "mean of the last \(averaged) of \(seen.count) history items" : "mean of \(seen.count) history items"
+        return UserQuery(vector: sum.map { $0 * inv }, seenRows: seen, missingItems: missing, source: what)
     }
 }
 

@@ -21,6 +21,7 @@ struct HoldoutCommand: ParsableCommand {
     @Option(help: "Held-out positive events per user.") var targets: Int = 1
     @Option(name: .short, help: "Cut-offs K, comma-separated.") var k: String = "10,50,100,800"
     @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5
+    @Option(help: "Average only the last N history items into the query (all items are still excluded).") var recent: Int?
     @Option(help: "Column roles, e.g. user=uid,item=sku,rating=stars,time=ts.") var columns: String?
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -31,6 +32,7 @@ struct HoldoutCommand: ParsableCommand {
             guard let v = Int(s), (1...10_000).contains(v) else { throw CLIError("-k: '\(s)' is not an integer in 1...10000") }
             return v
         }
+        if let recent, recent < 1 { throw CLIError("--recent must be at least 1, got \(recent)") }
         let log = try InteractionLog(path: ratings, columns: try columns.map(LogColumns.init(parsing:)) ?? LogColumns())
         let (history, heldOut) = Item2Vec.positiveSequences(log, minRating: minRating, holdoutLast: targets)
         var popularity = [Int](repeating: 0, count: log.itemIDs.count)
@@ -39,11 +41,11 @@ struct HoldoutCommand: ParsableCommand {
         let cases = zip(history, heldOut).filter { !$0.0.isEmpty && !$0.1.isEmpty }
             .map { HoldoutEvaluation.Case(history: $0.0.map { log.itemIDs[Int($0)] }, targets: $0.1.map { log.itemIDs[Int($0)] }) }
         let snapshot = try RecallSnapshot(store: try store.openExisting(), table: table)
-        let e = try HoldoutEvaluation.run(snapshot, cases: cases, ks: ks, popular: popular)
+        let e = try HoldoutEvaluation.run(snapshot, cases: cases, ks: ks, popular: popular, recent: recent)
         if output.json { printJSON(e); return }
         var t = ResultTable(columns: ["method", "k", "hit_rate", "recall"])
         for r in e.rows { t.rows.append([.text(r.method), .int(r.k), .float(r.hitRate), .float(r.recall)]) }
         t.print(output)
-        if !output.tsv { writeStderr("\(e.users) users evaluated, \(e.skipped) skipped (no history or target item in '\(table)')\n") }
+        if !output.tsv { writeStderr("\(e.users) users evaluated, \(e.skipped) skipped (no history item in '\(table)'; a target not in it counts as a miss)\n") }
     }
 }

@@ -25,6 +25,7 @@ struct Item2VecCommand: ParsableCommand {
         @Option(help: "The interaction log (CSV with a header).") var ratings: String
         @Option(help: "The table to write.") var table: String = "item2vec"
         @Option(name: .customLong("user-table"), help: "Also write users' mean item vectors to this table, and their histories.") var userTable: String?
+        @Option(name: .customLong("user-recent"), help: "With --user-table: average only each user's last N items (default: all, as SparrowRecSys).") var userRecent: Int?
         @Option(name: .customLong("min-count"), help: "Leave out items with fewer positive events.") var minCount: Int = 1
         @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5
         @Option(help: "Column roles, e.g. user=uid,item=sku,rating=stars,time=ts.") var columns: String?
@@ -41,12 +42,14 @@ struct Item2VecCommand: ParsableCommand {
             job.minRating = minRating
             guard holdoutLast >= 0 else { throw CLIError("--holdout-last must be 0 or more, got \(holdoutLast)") }
             job.holdoutLast = holdoutLast
+            if let userRecent, userRecent < 1 { throw CLIError("--user-recent must be at least 1, got \(userRecent)") }
+            if userRecent != nil && userTable == nil { throw CLIError("--user-recent needs --user-table (it shapes the user vectors)") }
             let log = try InteractionLog(path: ratings, columns: try columns.map(LogColumns.init(parsing:)) ?? LogColumns())
             let bar = ProgressBar("item2vec")
             let result = try job.train(log) { done, total in bar.update(rows: done, bytes: done, total: total) }
             bar.finish()
             let source = "item2vec \(URL(fileURLWithPath: ratings).lastPathComponent): \(training.summary) min-count=\(minCount) min-rating=\(minRating)"
-            let (items, users) = try Item2Vec.store(result, into: try store.open(), table: table, userTable: userTable, source: source)
+            let (items, users) = try Item2Vec.store(result, into: try store.open(), table: table, userTable: userTable, userRecent: userRecent, source: source)
             var line = "table '\(table)' version \(items.version): \(items.count) items x \(training.dim)"
             if let users { line += "; '\(userTable!)' version \(users.version): \(users.count) users, histories stored" }
             writeStdout(line + String(format: "; %.2f s, %.0f tokens/s\n", result.seconds, Double(result.tokens) / max(result.seconds, 1e-9)))

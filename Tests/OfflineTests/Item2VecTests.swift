@@ -80,6 +80,12 @@ final class Item2VecTests: XCTestCase {
             let mean = zip(try t.vector(of: "1"), try t.vector(of: "2")).map { ($0 + $1) / 2 }
             XCTAssertEqual(Array(try u.vector(of: "a")), mean)
         }
+        let recent = try Store(path: dir.file("r.lmdb"))
+        _ = try Item2Vec.store(r, into: recent, table: "item2vec", userTable: "user", userRecent: 1, source: "test")
+        try recent.read { txn in
+            XCTAssertEqual(Array(try txn.table("user").vector(of: "a")), Array(try txn.table("item2vec").vector(of: "2")), "a's last item")
+            XCTAssertEqual(try txn.history(of: "a"), ["1", "2"], "the whole history is kept")
+        }
         job.minCount = 5
         XCTAssertThrowsError(try job.train(log)) { XCTAssertTrue("\($0)".contains("nothing to train on"), "\($0)") }
     }

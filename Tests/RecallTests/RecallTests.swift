@@ -248,6 +248,38 @@ final class RecallTests: XCTestCase {
         }
     }
 
+    /// With `recent`, only the latest history items (the list is oldest
+    /// first) make the query, and every history item is still excluded.
+    func testRecentHistoryMean() throws {
+        let t = try TempStore()
+        try t.store.importVectors(from: t.file("v.txt", "a:1 0\nb:0 1\nc:1 1\nd:-1 0\n"), table: "v")
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        let q = try snapshot.meanVector(of: ["d", "a", "zzz", "b", "a"], recent: 2)
+        XCTAssertEqual(q.vector, [0.5, 0.5], "the last two distinct items found: a and b")
+        XCTAssertEqual(q.seenRows, snapshot.rows(of: ["a", "b", "d"]))
+        XCTAssertEqual(q.missingItems, ["zzz"])
+        XCTAssertEqual(try snapshot.meanVector(of: ["d", "a"], recent: 5).vector, [0, 0])
+    }
+
+    /// Hold-out scoring: a hit is a target in the top K; a target the table
+    /// lacks is a miss (not a skipped user); a user with no history item in
+    /// the table is skipped.
+    func testHoldoutCountsMissingTargetsAsMisses() throws {
+        let t = try TempStore()
+        try t.store.importVectors(from: t.file("v.txt", "a:1 0\nb:0.9 0.1\nc:0 1\nd:-1 0\n"), table: "v")
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        let cases = [HoldoutEvaluation.Case(history: ["a"], targets: ["b"]),
+                     HoldoutEvaluation.Case(history: ["a"], targets: ["gone"]),
+                     HoldoutEvaluation.Case(history: ["nope"], targets: ["b"])]
+        let e = try HoldoutEvaluation.run(snapshot, cases: cases, ks: [1, 3], popular: ["d", "c", "b", "a"])
+        XCTAssertEqual(e.users, 2)
+        XCTAssertEqual(e.skipped, 1)
+        let rate = { (m: String, k: Int) in e.rows.first { $0.method == m && $0.k == k }!.hitRate }
+        XCTAssertEqual(rate("exact", 1), 0.5, "b is nearest to a for the first user; the second's target is not in the table")
+        XCTAssertEqual(rate("most popular", 1), 0)
+        XCTAssertEqual(rate("most popular", 3), 0.5, "d, c, b with a (seen) left out")
+    }
+
     /// Lookups from many threads on one snapshot read its version, before
     /// and after a commit replaces the table (the snapshot's extra read
     /// transactions must be at its own version, never a newer one).
