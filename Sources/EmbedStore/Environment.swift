@@ -46,50 +46,125 @@ public final class Store: @unchecked Sendable {
     /// grows as pages are written.
     public static let defaultMapSize = 1 << 34
 
+    /// Whether this handle can write. A store the process may not write (a
+    /// read-only mount, another owner's files) opens read-only, so reads and
+    /// `serve` work there; a write then fails with `StoreError.readOnly`.
+    public let isReadOnly: Bool
+
     /// Opens (creating if needed) the store at `path`.
+    ///
+    /// Rules, checked before LMDB maps the file, because a damaged file would
+    /// otherwise crash the process on first touch (SIGBUS) or, when empty,
+    /// silently open as a new store with all data gone:
+    /// - `data.mdb`, if present, must be a regular file and not empty;
+    /// - every page in use must lie inside the file (a truncated copy is
+    ///   refused; a tail of never-written free pages is not truncation);
+    /// - LMDB's own magic and version checks map to `StoreError.damaged`.
     /// - Parameter mapSize: initial map size in bytes; grows on demand.
     public init(path: String, mapSize: Int = Store.defaultMapSize) throws {
         self.path = path
-        var fm: Bool = false
-        if !FileManager.default.fileExists(atPath: path, isDirectory: nil) {
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
                 throw StoreError.io(path: path, reason: "cannot create store directory: \(error.localizedDescription)")
             }
-        } else {
-            var isDir: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-            fm = isDir.boolValue
-            if !fm { throw StoreError.io(path: path, reason: "not a store directory (a store is a directory holding data.mdb)") }
+        } else if !isDir.boolValue {
+            throw StoreError.io(path: path, reason: "not a store directory (a store is a directory holding data.mdb)")
         }
-        var e: OpaquePointer?
-        try check(mdb_env_create(&e), "mdb_env_create")
-        env = e!
+        let fileSize = try Store.checkFiles(path)
+        // Never shrink an existing store's map below its file size.
+        let size = max(mapSize, Store.roundedMapSize(fileSize * 2))
+        var (e, rc) = Store.openEnvironment(path, flags: MDB_NOTLS, mapSize: size)
+        var readOnly = false
+        if (rc == EACCES || rc == EROFS) && fileSize > 0 {
+            // MDB_NOLOCK only where nobody can write (a read-only file system):
+            // with another owner's lock file, readers must still take part in it.
+            readOnly = true
+            (e, rc) = Store.openEnvironment(path, flags: MDB_NOTLS | MDB_RDONLY | (rc == EROFS ? MDB_NOLOCK : 0), mapSize: size)
+        }
+        guard let e else { throw Store.openError(path, rc) }
+        // From here every stored property is set before anything can throw,
+        // so a failed init runs `deinit`, which closes the environment; the
+        // error paths below must not close it themselves.
+        env = e
+        isReadOnly = readOnly
         maxKeySize = Int(mdb_env_get_maxkeysize(env))
+        try checkLastPage(fileSize: fileSize)
+        if !readOnly { clearDeadReaders() }
+        let open = { (txn: Transaction) in
+            try Database.allCases.map { db in
+                var dbi = MDB_dbi()
+                let rc = mdb_dbi_open(txn.txn, db.name, readOnly ? 0 : UInt32(MDB_CREATE), &dbi)
+                if rc == MDB_NOTFOUND { throw StoreError.damaged(path: path, reason: "database '\(db.name)' is missing: not a recsys store") }
+                try check(rc, "opening database \(db.name)")
+                return dbi
+            }
+        }
+        if readOnly {
+            // handles opened in a transaction outlive it only if it commits
+            // (an aborted one closes them), read-only or not
+            let txn = try begin(readOnly: true)
+            do { dbis = try open(txn) } catch { txn.end(); throw error }
+            txn.ended = true
+            try check(mdb_txn_commit(txn.txn), "opening databases")
+        } else {
+            dbis = try write(open)
+        }
+    }
+
+    /// An open environment, or nil and LMDB's code. A failed `mdb_env_open`
+    /// leaves a handle that may only be closed, so each attempt starts afresh.
+    private static func openEnvironment(_ path: String, flags: Int32, mapSize: Int) -> (OpaquePointer?, Int32) {
+        var e: OpaquePointer?
+        var rc = mdb_env_create(&e)
+        guard rc == 0, let env = e else { return (nil, rc) }
         mdb_env_set_maxdbs(env, MDB_dbi(Database.allCases.count + 2))
         mdb_env_set_maxreaders(env, 512)
-        // Never shrink an existing store's map below its file size.
-        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")[.size] as? Int) ?? 0
-        let size = max(mapSize, Store.roundedMapSize(fileSize * 2))
-        mdb_env_set_mapsize(env, size)
-        let rc = mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o644)
-        if rc != 0 {
-            mdb_env_close(env)
-            throw StoreError.lmdb(operation: "opening store at \(path)", code: rc, message: String(cString: mdb_strerror(rc)))
+        mdb_env_set_mapsize(env, mapSize)
+        rc = mdb_env_open(env, path, UInt32(flags), 0o644)
+        if rc != 0 { mdb_env_close(env); return (nil, rc) }
+        return (env, 0)
+    }
+
+    /// The size of `data.mdb` (0 when there is none yet), after checking that
+    /// it is a file and not emptied.
+    private static func checkFiles(_ path: String) throws -> Int {
+        var isDir: ObjCBool = false
+        for name in ["data.mdb", "lock.mdb"] where FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDir) && isDir.boolValue {
+            throw StoreError.damaged(path: path, reason: "\(name) is a directory, not a file")
         }
-        clearDeadReaders()
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { return 0 }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")[.size] as? Int) ?? 0
+        if size == 0 {
+            throw StoreError.damaged(path: path, reason: "data.mdb is empty (0 bytes): the store's data is gone (if this store never held anything, delete the directory)")
+        }
+        return size
+    }
+
+    /// Refuses a data file shorter than the last page its meta page names,
+    /// unless every missing page is free (see `DataFileTail`).
+    private func checkLastPage(fileSize: Int) throws {
+        guard fileSize > 0 else { return }
+        var info = MDB_envinfo(), stat = MDB_stat()
+        mdb_env_info(env, &info)
+        mdb_env_stat(env, &stat)
         do {
-            dbis = try write { txn in
-                try Database.allCases.map { db in
-                    var dbi = MDB_dbi()
-                    try check(mdb_dbi_open(txn.txn, db.name, UInt32(MDB_CREATE), &dbi), "opening database \(db.name)")
-                    return dbi
-                }
-            }
-        } catch {
-            mdb_env_close(env)
-            throw error
+            try DataFileTail.check(path: path + "/data.mdb", fileSize: fileSize, pageSize: Int(stat.ms_psize),
+                                   lastPage: info.me_last_pgno, txnid: info.me_last_txnid)
+        } catch DataFileTail.Failure.truncated(let why) {
+            let needed = (info.me_last_pgno + 1) * Int(stat.ms_psize)
+            throw StoreError.damaged(path: path, reason: "data.mdb is truncated: \(fileSize) bytes, but its last committed page ends at byte \(needed) (\(why))")
+        }
+    }
+
+    private static func openError(_ path: String, _ rc: Int32) -> StoreError {
+        switch rc {
+        case MDB_INVALID: return .damaged(path: path, reason: "data.mdb is not an LMDB file (bad magic or meta pages)")
+        case MDB_VERSION_MISMATCH: return .damaged(path: path, reason: "data.mdb was written by an incompatible LMDB version")
+        case EACCES: return .io(path: path, reason: "permission denied opening the store: readers need read access to data.mdb and write access to lock.mdb (LMDB's reader table; not needed on a read-only file system). Grant that, or serve a copy")
+        default: return .lmdb(operation: "opening store at \(path)", code: rc, message: String(cString: mdb_strerror(rc)))
         }
     }
 
@@ -202,6 +277,7 @@ public final class Store: @unchecked Sendable {
         var attempts = 0
         while true {
             var t: OpaquePointer?
+            if !readOnly && isReadOnly { throw StoreError.readOnly(path: path) }
             let rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &t)
             if rc == MDB_MAP_RESIZED && attempts < 3 {
                 // Another process grew the map: adopt its size.

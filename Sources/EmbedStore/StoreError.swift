@@ -17,6 +17,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     case io(path: String, reason: String)
     /// The operation needs something the store does not hold yet.
     case notFound(String)
+    /// The store's files are damaged; nothing was read from them.
+    case damaged(path: String, reason: String)
+    /// A write to a store opened read-only (no write permission).
+    case readOnly(path: String)
 
     public var description: String {
         switch self {
@@ -36,6 +40,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(reason)"
         case let .notFound(message):
             return message
+        case let .damaged(path, reason):
+            return "store at \(path) is damaged: \(reason). Restore it from a snapshot or a copy made with `mdb_copy`"
+        case let .readOnly(path):
+            return "store at \(path) is read-only here (no write permission): reads work, writes do not"
         }
     }
 }

@@ -17,8 +17,9 @@ public enum LSHIndex {
     @discardableResult
     public static func build(store: Store, table name: String, parameters given: IndexParameters = IndexParameters(), metric: Metric = .cosine, seed: UInt64 = 0x5EED, log: ((String) -> Void)? = nil) throws -> IndexInfo {
         let start = Date()
-        if given.tables < 0 || given.bits < 0 || given.probes < 0 || given.rescore < 0 || given.bits > 24 || given.tables > 64 {
-            throw RecallError.invalidParameter("--tables must be 1...64, --bits 1...24, --probes and --rescore positive")
+        if given.tables < 0 || given.bits < 0 || given.probes < 0 || given.rescore < 0 || given.bits > 24 || given.tables > 64
+            || given.probes > SearchOptions.maxProbes || given.rescore > SearchOptions.maxK || given.candidateBudget < 0 || given.candidateBudget > SearchOptions.maxK * 100 {
+            throw RecallError.invalidParameter("--tables must be 1...64, --bits 1...24, --probes 1...\(SearchOptions.maxProbes), --rescore 1...\(SearchOptions.maxK)")
         }
         return try store.write { txn in
             let table = try txn.table(name)
@@ -56,7 +57,7 @@ public enum LSHIndex {
             let buckets = 1 << K
             bytes += try writeBucketLists(txn, keys: keys, acc: acc, codes: codes, invNorms: invNorms, tables: L, bits: K)
             var info = IndexInfo(table: name, tableVersion: table.info.version, generation: table.info.current.generation,
-                                 dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, given.probes), candidateBudget: given.candidateBudget, rescore: given.rescore),
+                                 dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, min(given.probes, buckets)), candidateBudget: given.candidateBudget, rescore: given.rescore),
                                  metric: metric, seed: seed, recallAtBuild: nil, candidatesAtBuild: nil, sampleQueries: 0,
                                  buildSeconds: 0, bytes: bytes, deltaRows: 0, createdAt: Date(), format: IndexInfo.currentFormat)
             try info.save(txn)

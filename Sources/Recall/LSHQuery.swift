@@ -24,7 +24,8 @@ struct LSHQuery {
         self.rows = rows
         self.scratch = scratch
         tables = options.tables > 0 ? min(options.tables, p.tables) : p.tables
-        totalProbes = tables * max(1, options.probes > 0 ? options.probes : p.probes)
+        // a table has 2^bits buckets: more probes than that find nothing new
+        totalProbes = tables * min(1 << p.bits, max(1, options.probes > 0 ? options.probes : p.probes))
         budget = options.candidateBudget > 0 ? options.candidateBudget : p.candidateBudget
         let perResult = options.rescore ?? p.rescore
         rescoreLimit = perResult > 0 ? perResult * options.k : 0

@@ -33,6 +33,25 @@ public struct SearchOptions: Sendable {
         self.excludedRows = excludedRows
         self.filters = filters
     }
+
+    /// The largest `k`, `rescore` and `candidateBudget` a search accepts:
+    /// far above any recall stage's need, low enough that no product of
+    /// them overflows or asks for more memory than a machine has.
+    public static let maxK = 1_000_000
+    /// The largest probes per table (2^24 buckets, the most an index has).
+    public static let maxProbes = 1 << 24
+
+    /// Throws `RecallError.invalidParameter` naming the first value out of range.
+    public func validate() throws {
+        func check(_ name: String, _ v: Int, _ range: ClosedRange<Int>) throws {
+            guard range.contains(v) else { throw RecallError.invalidParameter("\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(v)") }
+        }
+        try check("k", k, 1...Self.maxK)
+        try check("tables", tables, 0...64)
+        try check("probes", probes, 0...Self.maxProbes)
+        try check("candidate budget", candidateBudget, 0...Self.maxK * 100)
+        if let rescore { try check("rescore", rescore, 0...Self.maxK) }
+    }
 }
 
 /// One search's answer.
@@ -196,7 +215,7 @@ public final class RecallSnapshot: @unchecked Sendable {
             throw RecallError.dimensionMismatch(table: table.name, expected: table.dimension, got: query.count)
         }
         guard table.count > 0 else { throw RecallError.emptyTable(table.name) }
-        guard options.k > 0 else { throw RecallError.invalidParameter("k must be positive") }
+        try options.validate()
         let admission = Admission(allowed: try filters.allowedRows(options.filters, slots: rows.slots, readers: readers),
                                   excluded: options.excludedRows, rows: rows)
         let metric = options.metric ?? index?.info.metric ?? .cosine

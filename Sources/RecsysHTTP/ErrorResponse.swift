@@ -28,12 +28,15 @@ package enum HTTPRequestError: Error, CustomStringConvertible {
 package enum ErrorResponse {
     /// The status for `error`: 404 for what names something absent (a table,
     /// an id, a user with no vector, a model), 413 for an oversized body, 400
-    /// for every other error a request can cause, 500 for the unexpected.
+    /// for every other error a request can cause, 503 for a write to a
+    /// read-only store, 500 for the store's own failures and the unexpected.
     package static func status(for error: Error) -> HTTPResponse.Status {
         switch error {
         case let e as StoreError:
             switch e {
             case .unknownTable, .unknownID, .notFound: return .notFound
+            case .damaged, .lmdb, .io: return .internalServerError
+            case .readOnly: return .serviceUnavailable
             default: return .badRequest
             }
         case let e as RecallError:

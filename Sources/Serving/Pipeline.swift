@@ -88,7 +88,8 @@ package struct RecommendResponse: Encodable {
 
 package enum Pipeline {
     package static func recommend(_ r: RecommendRequest, view: ServingView) throws -> RecommendResponse {
-        guard r.k > 0, r.candidates > 0 else { throw ServingError.invalidParameter(name: "k and candidates", rule: "must be positive") }
+        guard (1...SearchOptions.maxK).contains(r.k) else { throw ServingError.invalidParameter(name: "k", rule: "must be in 1...\(SearchOptions.maxK), got \(r.k)") }
+        guard (1...SearchOptions.maxK).contains(r.candidates) else { throw ServingError.invalidParameter(name: "candidates", rule: "must be in 1...\(SearchOptions.maxK), got \(r.candidates)") }
         let clock = ContinuousClock()
         let tStart = clock.now
         let model = try view.model(r.model) // loaded once per store snapshot in the service

@@ -26,6 +26,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         var server = Server()
         server.host = host
+        guard (0...65535).contains(port) else { throw CLIError("--port must be in 0...65535, got \(port)") }
         server.port = port
         if let threads {
             guard (1...256).contains(threads) else { throw CLIError("--threads must be in 1...256, got \(threads)") }

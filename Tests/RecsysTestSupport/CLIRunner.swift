@@ -21,8 +21,21 @@ public struct RunResult {
 /// Runs `recsys` with `arguments` and waits for it.
 @discardableResult
 public func recsys(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> RunResult {
+    try run(recsysBinary, arguments, environment: environment, stdin: stdin)
+}
+
+/// Runs `recsys` as a user without the test's privileges: as root (where
+/// file permissions do not bind), as `nobody` through util-linux's
+/// `setpriv`; otherwise as the test's own user, whom a file's mode binds.
+@discardableResult
+public func recsysUnprivileged(_ arguments: [String]) throws -> RunResult {
+    guard geteuid() == 0 else { return try recsys(arguments) }
+    return try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", recsysBinary] + arguments)
+}
+
+private func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> RunResult {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: recsysBinary)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["RECSYS_STORE"] = nil
