@@ -106,20 +106,27 @@ final class Word2VecBinaryWriter: VectorWriter {
     func finish() throws {}
 }
 
-/// NumPy `.npy` version 1-3 holding a C-order 2-D `<f4` array.
+/// NumPy `.npy` version 1-3 holding a C-order 2-D float array: float32 is
+/// read as is, float64 (numpy's default) and big-endian arrays are converted
+/// to little-endian float32 row by row, and `conversionNote` says so.
 final class NPYReader: VectorReader {
     let input: ByteReader
     private var ids: ByteReader?
     private var rows = 0
     private var dimension = 0
     private var record = 0
+    private var element = NPYHeader.ElementType.float32(bigEndian: false)
     var location: String { "record \(record)" }
+    /// Set when the values were converted on the way in.
+    private(set) var conversionNote: String?
 
     init(input: ByteReader, idsPath: String?) throws {
         self.input = input
         func bad(_ reason: String) -> StoreError { StoreError.badInput(file: input.path, location: "", reason: reason) }
         guard let magic = try input.read(exactly: 8, what: "the .npy magic") else { throw bad("empty file") }
-        guard magic.starts(with: [0x93] + Array("NUMPY".utf8)) else { throw bad("wrong magic: not a .npy file") }
+        guard magic.starts(with: [0x93] + Array("NUMPY".utf8)) else {
+            throw bad(VectorFormat.misleadingFileReason(head: Array(magic)) ?? "wrong magic: not a .npy file")
+        }
         let major = magic[6]
         let headerLength: Int
         if major == 1 {
@@ -132,37 +139,54 @@ final class NPYReader: VectorReader {
             throw bad("unsupported .npy version \(major)")
         }
         guard headerLength < 1 << 20, let h = try input.read(exactly: headerLength, what: "the .npy header") else { throw bad("truncated header") }
-        let header = String(decoding: h, as: UTF8.self)
-        guard header.contains("'descr': '<f4'") || header.contains("'descr': '|f4'") else {
-            let descr = header.range(of: "'descr': ").map { String(header[$0.upperBound...].prefix(8)) } ?? "?"
-            throw bad("unsupported dtype \(descr): only little-endian float32 ('<f4') is read; save with arr.astype(np.float32)")
+        let header: NPYHeader
+        do { header = try NPYHeader.parse(String(decoding: h, as: UTF8.self)) } catch { throw bad(error.reason) }
+        guard !header.fortranOrder else { throw bad("Fortran-order arrays are not supported; save with np.save(path, np.ascontiguousarray(arr))") }
+        guard header.shape.count == 2, header.shape[1] > 0, header.shape[1] <= 1 << 20 else {
+            throw bad("expected a 2-D array (rows, dimension) with 1 to \(1 << 20) columns, the shape is (\(header.shape.map(String.init).joined(separator: ", ")))")
         }
-        guard header.contains("'fortran_order': False") else { throw bad("Fortran-order arrays are not supported; save with np.ascontiguousarray") }
-        guard let s = header.range(of: "'shape': ("), let e = header[s.upperBound...].firstIndex(of: ")") else { throw bad("wrong header: no shape") }
-        let dims = header[s.upperBound..<e].split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard dims.count == 2, let n = dims[0], let d = dims[1], n >= 0, d > 0, d <= 1 << 20 else {
-            throw bad("expected a 2-D array (rows, dimension), the shape is (\(header[s.upperBound..<e]))")
+        rows = header.shape[0]
+        dimension = header.shape[1]
+        element = header.element
+        switch element {
+        case .float32(bigEndian: false): break
+        case .float32(bigEndian: true): conversionNote = "converted big-endian float32 to little-endian"
+        case .float64: conversionNote = "converted float64 to float32 (values rounded to the nearest float32)"
         }
-        rows = n
-        dimension = d
         if let idsPath { ids = try ByteReader(path: idsPath) }
     }
 
     func next(id: inout [UInt8], vector: inout [Float]) throws -> Bool {
         if record == rows {
             if try input.peekByte() != nil { throw fail("data after the \(rows) rows the header declares") }
+            if let ids, try ids.nextLine() != nil {
+                var count = ids.lineNumber
+                while try ids.nextLine() != nil { count = ids.lineNumber }
+                throw StoreError.badInput(file: ids.path, location: "", reason: "the ids file has \(count) ids for \(rows) rows (one id per row)")
+            }
             return false
         }
         record += 1
-        guard let body = try input.read(exactly: dimension * 4, what: "row \(record - 1)") else {
+        guard let body = try input.read(exactly: dimension * element.byteCount, what: "row \(record - 1)") else {
             throw fail("truncated: the header declares \(rows) rows, the file has \(record - 1)")
         }
         vector.removeAll(keepingCapacity: true)
-        vector.appendFloats(body, count: dimension)
+        switch element {
+        case .float32(bigEndian: false):
+            vector.appendFloats(body, count: dimension)
+        case .float32(bigEndian: true):
+            for j in 0..<dimension { vector.append(Float(bitPattern: UInt32(bigEndian: body.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))) }
+        case .float64(let bigEndian):
+            for j in 0..<dimension {
+                let bits = body.loadUnaligned(fromByteOffset: 8 * j, as: UInt64.self)
+                vector.append(Float(Double(bitPattern: bigEndian ? UInt64(bigEndian: bits) : UInt64(littleEndian: bits))))
+            }
+        }
         id.removeAll(keepingCapacity: true)
         if let ids {
             guard let line = try ids.nextLine() else {
-                throw StoreError.badInput(file: ids.path, location: "\(ids.lineNumber + 1)", reason: "the ids file has fewer lines than the array's \(rows) rows")
+                throw StoreError.badInput(file: ids.path, location: "\(ids.lineNumber + 1)",
+                                          reason: "the ids file has \(record - 1) ids for \(rows) rows (one id per row)")
             }
             id.append(contentsOf: line)
         } else {

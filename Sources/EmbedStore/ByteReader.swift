@@ -2,8 +2,17 @@ import Foundation
 
 /// Streams a file through a fixed buffer: lines (NUL-terminated in place, so
 /// C number parsers can run on them) or exact byte counts for binary formats.
-/// Memory stays bounded whatever the file size.
+/// Memory stays bounded whatever the file size: a line longer than
+/// `maxLineLength` is an error (`file:line: line longer than N bytes`), not a
+/// buffer that grows until the machine runs out (`/dev/zero` as a CSV).
 public final class ByteReader {
+    /// The longest line any text input may hold: 16 MiB, a million-dimension
+    /// vector as text, unless `RECSYS_MAX_LINE_BYTES` says otherwise.
+    public static let maxLineLength: Int = {
+        if let text = ProcessInfo.processInfo.environment["RECSYS_MAX_LINE_BYTES"], let n = Int(text), n > 0 { return n }
+        return 16 << 20
+    }()
+
     /// The file's path, for error messages.
     public let path: String
     private let fd: Int32
@@ -79,15 +88,22 @@ public final class ByteReader {
             let base = buffer.assumingMemoryBound(to: UInt8.self)
             if let nl = memchr(base + start + scanned, 0x0A, end - start - scanned) {
                 let nlIndex = nl.assumingMemoryBound(to: UInt8.self) - base
+                if nlIndex - start > Self.maxLineLength { throw lineTooLong() }
                 return takeLine(upTo: nlIndex, consumed: nlIndex + 1)
             }
+            scanned = end - start
+            if scanned > Self.maxLineLength { throw lineTooLong() }
             if eof {
                 if start == end { return nil }
                 return takeLine(upTo: end, consumed: end)
             }
-            scanned = end - start
             try fill(scanned + 1)
         }
+    }
+
+    private func lineTooLong() -> StoreError {
+        StoreError.badInput(file: path, location: "\(lineNumber + 1)",
+                            reason: "line longer than \(Self.maxLineLength) bytes (is this a text file? RECSYS_MAX_LINE_BYTES raises the limit)")
     }
 
     private func takeLine(upTo stop: Int, consumed: Int) -> UnsafeMutableBufferPointer<UInt8> {

@@ -33,13 +33,28 @@ public enum VectorFormat: String, CaseIterable, Sendable {
         return nil
     }
 
-    /// The format of an export destination: extension, else SparrowRecSys text.
+    /// The format of an export destination: extension (`.csv`, `.vec`,
+    /// `.w2v` too), else SparrowRecSys text.
     public static func forOutput(_ path: String?) -> VectorFormat {
         guard let path else { return .sparrow }
         if let f = fromExtension(path) { return f }
         let lower = path.lowercased()
         if lower.hasSuffix(".vec") || lower.hasSuffix(".w2v") { return .word2vec }
+        if lower.hasSuffix(".csv") { return .csv }
         return .sparrow
+    }
+
+    /// What a file that looks like a vector file but is not one is, and what
+    /// to do instead: for the first bytes of an `.npz` archive or a JSON
+    /// array, which would otherwise get a misleading parse error.
+    public static func misleadingFileReason(head: [UInt8]) -> String? {
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
+            return "this is a zip archive (an .npz?): save one array as .npy, e.g. np.save('v.npy', np.load('f.npz')['arr_0'].astype(np.float32))"
+        }
+        if let first = head.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }), first == UInt8(ascii: "[") {
+            return #"this is a JSON array: write JSON Lines instead, one {"id": "...", "vector": [...]} object per line (--format jsonl)"#
+        }
+        return nil
     }
 
     /// Detects an input's format from its extension, then its first bytes.

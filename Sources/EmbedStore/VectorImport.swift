@@ -32,6 +32,8 @@ public struct ImportSummary: Sendable {
     public let records: Int
     /// Duplicate ids whose last vector was kept.
     public let replaced: Int
+    /// What was converted on the way in (float64 to float32), if anything.
+    public var note: String? = nil
 }
 
 extension Store {
@@ -41,6 +43,9 @@ extension Store {
     public func importVectors(from path: String, table: String, options: ImportOptions = ImportOptions(), progress: ProgressHandler? = nil) throws -> ImportSummary {
         try write { txn in
             let input = try ByteReader(path: path)
+            if options.format != .npy, let reason = VectorFormat.misleadingFileReason(head: try input.peek(16)) {
+                throw StoreError.badInput(file: path, location: "", reason: reason)
+            }
             let format = try options.format ?? {
                 guard let f = VectorFormat.detect(path: path, head: try input.peek(4096)) else {
                     let head = try input.peek(4096)
@@ -53,6 +58,7 @@ extension Store {
                 return f
             }()
             var reader = try Store.reader(for: format, input: input, idsPath: options.idsPath, maxID: maxKeySize)
+            let note = (reader as? NPYReader)?.conversionNote
             // text is parsed on a second thread while this one writes the table
             let prefetching = format.isText ? PrefetchingVectorReader(reader) : nil
             defer { prefetching?.close() }
@@ -73,7 +79,7 @@ extension Store {
             if records == 0 { throw StoreError.badInput(file: path, location: "", reason: "no vectors in the file (empty file?)") }
             progress?(records, reader.bytesRead, input.size)
             let info = try builder.finish()
-            return ImportSummary(info: info, format: format, records: records, replaced: builder.replaced)
+            return ImportSummary(info: info, format: format, records: records, replaced: builder.replaced, note: note)
         }
     }
 

@@ -39,6 +39,7 @@ struct EmbeddingCommand: ParsableCommand {
                 bar.update(rows: rows, bytes: bytes, total: total)
             }
             bar.finish()
+            if let note = summary.note { writeStderr("note: \(file): \(note)\n") }
             let seconds = Date().timeIntervalSince(start)
             var t = ResultTable(columns: ["table", "version", "rows", "dimension", "format", "replaced", "seconds"])
             t.rows.append([.text(table), .int(Int(summary.info.version)), .int(summary.info.count), .int(summary.info.dimension), .text(summary.format.rawValue), .int(summary.replaced), .float(seconds)])
@@ -49,18 +50,19 @@ struct EmbeddingCommand: ParsableCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a table's current version to a file or stdout.")
         @Option(help: "The table to export.") var table: String
-        @Option(help: "The file format (default: from -o's extension, else sparrow).") var format: VectorFormat?
+        @Option(help: "The file format (default: from -o's extension: .csv, .jsonl, .npy, .bin, .fvecs, .vec; else sparrow).") var format: VectorFormat?
         @Option(name: .shortAndLong, help: "Output file (default: standard output).") var output: String?
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             let s = try store.openExisting()
             let bar = ProgressBar("exporting \(table)")
-            let rows = try s.exportVectors(table: table, to: output ?? "-", format: format ?? VectorFormat.forOutput(output)) { rows, bytes, total in
+            let chosen = format ?? VectorFormat.forOutput(output)
+            let rows = try s.exportVectors(table: table, to: output ?? "-", format: chosen) { rows, bytes, total in
                 bar.update(rows: rows, bytes: bytes, total: total)
             }
             bar.finish()
-            if output != nil { writeStderr("exported \(rows) vectors of '\(table)' to \(output!)\n") }
+            if let output { writeStderr("exported \(rows) vectors of '\(table)' to \(output) (format \(chosen.rawValue))\n") }
         }
     }
 

@@ -33,7 +33,11 @@ public func recsysUnprivileged(_ arguments: [String]) throws -> RunResult {
     return try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", recsysBinary] + arguments)
 }
 
-private func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> RunResult {
+/// Runs `executable` and waits for it, at most `timeout` seconds: past that
+/// the process is killed and the result says so in `stderr`, so a regression
+/// that hangs fails the test instead of the whole run.
+private func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                 timeout: TimeInterval = 300) throws -> RunResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
@@ -54,12 +58,30 @@ private func run(_ executable: String, _ arguments: [String], environment: [Stri
         p.standardInput = FileHandle.nullDevice
         try p.run()
     }
+    let pid = p.processIdentifier
+    let killed = ManagedAtomicFlag()
+    let watchdog = DispatchWorkItem {
+        killed.set()
+        kill(pid, SIGKILL)
+    }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    watchdog.cancel()
+    var stderr = String(decoding: e, as: UTF8.self)
+    if killed.isSet { stderr += "\n[killed after \(Int(timeout)) s timeout]" }
+    return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: stderr)
 }
 
 public func jsonObject(_ text: String) throws -> Any {
     try JSONSerialization.jsonObject(with: Data(text.utf8))
+}
+
+/// A flag set once from another thread.
+private final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
