@@ -121,14 +121,16 @@ public struct UpsertResult: Sendable {
 
 extension Transaction {
     /// Inserts or replaces one vector in the current version of `table`, in
-    /// place (no new version). Creates the table when it does not exist.
-    public func upsert(table name: String, id: String, vector: [Float], kind: TableKind = .pretrained) throws -> UpsertResult {
+    /// place (no new version). A table that does not exist is created only
+    /// with `create` (so a misspelt name is `unknownTable`, not a new table).
+    public func upsert(table name: String, id: String, vector: [Float], kind: TableKind = .pretrained, create: Bool = false) throws -> UpsertResult {
         try requireWritable()
         var idCopy = id
         try idCopy.withUTF8 { try validateID(UnsafeRawBufferPointer($0)) }
         try vector.withUnsafeBufferPointer { try validateFinite($0) }
         if vector.isEmpty { throw StoreError.invalidArgument("empty vector") }
         guard var info = try tableInfo(name) else {
+            guard create else { throw StoreError.unknownTable(name) }
             let builder = try TableBuilder(txn: self, name: name, kind: kind, source: "upsert", onDuplicate: .error)
             try vector.withUnsafeBufferPointer { v in try idCopy.withUTF8 { try builder.append(id: UnsafeRawBufferPointer($0), vector: v) } }
             let info = try builder.finish()

@@ -4,8 +4,8 @@ import Recall
 /// Single-vector changes and table deletes, with everything derived from the
 /// table (the recall index) updated in the same write transaction.
 package enum MutationHooks {
-    package static func upsert(_ txn: Transaction, table: String, id: String, vector: [Float]) throws -> UpsertResult {
-        let r = try txn.upsert(table: table, id: id, vector: vector)
+    package static func upsert(_ txn: Transaction, table: String, id: String, vector: [Float], create: Bool = false) throws -> UpsertResult {
+        let r = try txn.upsert(table: table, id: id, vector: vector, create: create)
         try LSHIndex.applyChange(txn, table: table, row: r.row)
         return r
     }

@@ -137,12 +137,13 @@ struct EmbeddingCommand: ParsableCommand {
         @Argument(help: "The table.") var name: String
         @Argument(help: "The id.") var id: String
         @Option(parsing: .unconditional, help: "The components, comma-separated (a leading minus is a number, not an option).") var vector: String
+        @Flag(help: "Create the table when it does not exist (without it, an unknown table is an error, so a misspelt name creates nothing).") var create = false
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             let v = try parseVector(vector)
-            let s = try store.open()
-            let r = try s.write { txn in try MutationHooks.upsert(txn, table: name, id: id, vector: v) }
+            let s = create ? try store.open() : try store.openExisting()
+            let r = try s.write { txn in try MutationHooks.upsert(txn, table: name, id: id, vector: v, create: create) }
             writeStderr("\(r.inserted ? "inserted" : "replaced") '\(id)' in '\(name)' (row \(r.row))\n")
         }
     }

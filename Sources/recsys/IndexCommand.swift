@@ -66,7 +66,14 @@ struct IndexCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            try store.openExisting().write { txn in try LSHIndex.drop(txn, table: table) }
+            try store.openExisting().write { txn in
+                _ = try txn.table(table)
+                guard try IndexInfo.load(txn, table: table) != nil else {
+                    throw StoreError.notFound("table '\(table)' has no recall index to drop")
+                }
+                try LSHIndex.drop(txn, table: table)
+            }
+            writeStderr("dropped the recall index of '\(table)'\n")
         }
     }
 }

@@ -67,6 +67,32 @@ final class EmbeddingCLITests: XCTestCase {
         XCTAssertEqual(try recsys(["embedding", "remove", "t", "a", "--store", store]).status, 0)
         r = try recsys(["embedding", "export", "--table", "t", "--store", store])
         XCTAssertEqual(r.stdout, "b:3 4\nz:7 8\n")
+
+        // A misspelt table is an error, not a new table; --create makes one.
+        r = try recsys(["embedding", "upsert", "tt", "z", "--vector", "7,8", "--store", store])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("no embedding table named 'tt'"), r.stderr)
+        XCTAssertEqual(try recsys(["embedding", "list", "--tsv", "--store", store]).stdout.split(separator: "\n").count, 2, "no table 'tt' was made")
+        r = try recsys(["embedding", "upsert", "tt", "z", "--vector", "7,8", "--create", "--store", store])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try recsys(["embedding", "get", "tt", "z", "--store", store]).status, 0)
+    }
+
+    /// Dropping an index that is not there says so and exits 1.
+    func testIndexDropOfAMissingIndexIsAnError() throws {
+        let dir = TempDir()
+        let store = dir.file("s.lmdb")
+        XCTAssertEqual(try recsys(["embedding", "import", dir.write("a.txt", "a:1 2\nb:3 4\n"), "--table", "t", "--store", store]).status, 0)
+        var r = try recsys(["index", "drop", "--table", "nosuch", "--store", store])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("no embedding table named 'nosuch'"), r.stderr)
+        r = try recsys(["index", "drop", "--table", "t", "--store", store])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("table 't' has no recall index to drop"), r.stderr)
+        XCTAssertEqual(try recsys(["index", "build", "--table", "t", "--store", store]).status, 0)
+        r = try recsys(["index", "drop", "--table", "t", "--store", store])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try recsys(["index", "drop", "--table", "t", "--store", store]).status, 1, "gone after the first drop")
     }
 
     /// A vector whose first component is negative is a value, not an option,
