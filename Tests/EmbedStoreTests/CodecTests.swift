@@ -114,11 +114,7 @@ final class CodecTests: XCTestCase {
         let fvecsBadHeader = [UInt8]([0, 0, 0, 0x80]) + floats([1, 2])
         let w2vTruncated = Array("2 2\na ".utf8) + floats([1, 2]) + Array("b ".utf8) + floats([1]).prefix(3)
         let npyBadMagic = Array("NOTNUMPY-garbage".utf8)
-        var npyTruncated = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }"
-        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
-        withUnsafeBytes(of: UInt16(header.utf8.count).littleEndian) { npyTruncated += $0 }
-        npyTruncated += Array(header.utf8) + floats([1, 2, 3, 4])
+        let npyTruncated = npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", payload: floats([1, 2, 3, 4]))
         let cases: [(String, [UInt8], String)] = [
             ("dim.txt", Array("1:1 2\n2:1 2 3\n".utf8), "dim.txt:2: vector has 3 components, expected 2"),
             ("nan.txt", Array("1:1 2\n2:nan 2\n".utf8), "nan.txt:2: component 1 is NaN"),
