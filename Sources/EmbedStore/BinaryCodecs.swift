@@ -79,6 +79,12 @@ final class Word2VecBinaryReader: VectorReader {
         guard let name = try input.read(until: 0x20, limit: maxID + 64, what: "the id of record \(record)") else {
             throw fail("truncated: the header says \(count) vectors, the file has \(record - 1)")
         }
+        // A key holding a space (which gensim also refuses) or a header whose
+        // dimension is not the file's shifts every later record: the next
+        // "id" then starts inside float bytes, which are rarely text.
+        if name.contains(where: { $0 < 0x20 }) || String(validating: name, as: UTF8.self) == nil {
+            throw fail("the id of record \(record) is not text: the records are misaligned (a key holding a space, or a header dimension (\(dimension)) that is not the file's)")
+        }
         id.removeAll(keepingCapacity: true)
         id.append(contentsOf: name)
         guard let body = try input.read(exactly: dimension * 4, what: "the vector of record \(record)") else {
@@ -90,6 +96,14 @@ final class Word2VecBinaryReader: VectorReader {
     }
 }
 
+/// word2vec keys end at the first space or tab, so an id holding one cannot
+/// be written in either word2vec format and read back.
+func requireWord2VecKey(_ id: UnsafeRawBufferPointer) throws {
+    if id.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
+        throw StoreError.invalidArgument("id '\(String(decoding: id, as: UTF8.self))' contains a space or tab, which word2vec formats cannot carry: export as jsonl, csv or npy")
+    }
+}
+
 final class Word2VecBinaryWriter: VectorWriter {
     let out: ByteWriter
     init(out: ByteWriter) { self.out = out }
@@ -97,7 +111,7 @@ final class Word2VecBinaryWriter: VectorWriter {
         out.buffer.append(contentsOf: Array("\(count) \(dimension)\n".utf8))
     }
     func write(id: UnsafeRawBufferPointer, vector: UnsafeBufferPointer<Float>) throws {
-        if id.contains(0x20) { throw StoreError.invalidArgument("id '\(String(decoding: id, as: UTF8.self))' contains a space, which word2vec formats cannot carry") }
+        try requireWord2VecKey(id)
         out.buffer.append(contentsOf: id)
         out.buffer.append(0x20)
         out.buffer.append(contentsOf: UnsafeRawBufferPointer(vector))

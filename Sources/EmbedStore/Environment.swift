@@ -257,6 +257,7 @@ public final class Store: @unchecked Sendable {
                 let rc = mdb_txn_commit(txn.txn)
                 txn.ended = true
                 if rc == MDB_MAP_FULL { try grow(); continue }
+                if rc != 0, let full = DiskSpace.diagnose(code: rc, path: path) { throw full }
                 try check(rc, "committing")
                 return result
             } catch let error as StoreError {

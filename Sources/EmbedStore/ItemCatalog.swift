@@ -80,13 +80,13 @@ extension Transaction {
 
 extension Store {
     /// Replaces the items table with the rows of a CSV file with a header
-    /// (first column: id; e.g. `movieId,title,genres`). All or nothing.
+    /// (first column: id; e.g. `movieId,title,genres`; RFC 4180 quoting,
+    /// line breaks inside quoted fields included). All or nothing.
     @discardableResult
     public func importItems(from path: String) throws -> Int {
         try write { txn in
-            let input = try ByteReader(path: path)
-            guard let headerLine = try input.nextLine() else { throw StoreError.badInput(file: path, location: "", reason: "empty file") }
-            let columns = try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: path, line: 1)
+            let records = try CSVRecordReader(path: path)
+            guard let columns = try records.next() else { throw StoreError.badInput(file: path, location: "", reason: "empty file") }
             guard columns.count >= 1, !columns[0].isEmpty else {
                 throw StoreError.badInput(file: path, location: "1", reason: "expected a header line naming the columns, id first (e.g. movieId,title,genres)")
             }
@@ -96,10 +96,8 @@ extension Store {
             try txn.deletePrefix(.items, [])
             try txn.put(.items, [0], Array(columns.joined(separator: "\u{1F}").utf8))
             var n = 0
-            while let line = try input.nextLine() {
-                if line.isEmpty { continue }
-                let fields = try TextScan.csvStrings(UnsafeBufferPointer(line), file: path, line: input.lineNumber)
-                func bad(_ reason: String) -> StoreError { .badInput(file: path, location: "\(input.lineNumber)", reason: reason) }
+            while let fields = try records.next() {
+                func bad(_ reason: String) -> StoreError { .badInput(file: path, location: "\(records.line)", reason: reason) }
                 guard fields.count == columns.count else { throw bad("\(fields.count) fields, the header has \(columns.count)") }
                 var id = Array(fields[0].utf8)
                 if id.isEmpty { throw bad("empty id") }

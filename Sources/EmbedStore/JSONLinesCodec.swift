@@ -1,5 +1,10 @@
 /// JSON Lines: one `{"id": "...", "vector": [...]}` object per line. Other
 /// keys are skipped; a numeric id is taken as its text.
+///
+/// Rules (RFC 8259): numbers follow JSON's grammar (no `+1`, `01`, `.5`,
+/// `NaN`); literals are `true`, `false`, `null`; a key that appears twice in
+/// one object is an error (the RFC leaves duplicates undefined, and taking
+/// either silently would hide a broken producer).
 final class JSONLinesReader: VectorReader {
     let input: ByteReader
     var location: String { "\(input.lineNumber)" }
@@ -20,6 +25,8 @@ final class JSONLinesReader: VectorReader {
 }
 
 /// A minimal JSON scanner for one record line; never traps on any input.
+/// Hand-written rather than Foundation's JSONSerialization: that boxes every
+/// vector component in an NSNumber, and an import reads millions of them.
 struct JSONLineParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var i = 0
@@ -42,6 +49,7 @@ struct JSONLineParser {
         guard expect(UInt8(ascii: "{")) else { return "expected a JSON object '{\"id\": ..., \"vector\": [...]}'" }
         var sawID = false, sawVector = false
         var key: [UInt8] = []
+        var otherKeys: Set<[UInt8]> = []
         if !expect(UInt8(ascii: "}")) {
             while true {
                 skipSpace()
@@ -50,19 +58,21 @@ struct JSONLineParser {
                 guard expect(UInt8(ascii: ":")) else { return "expected ':' after a key" }
                 skipSpace()
                 if key.elementsEqual("id".utf8) {
+                    if sawID { return "duplicate key \"id\"" }
                     if current == 0x22 {
                         if let r = parseString(into: &id) { return r }
                     } else {
                         let s = i
-                        while let c = current, (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E || c == 0x65 || c == 0x45 || c == 0x2B { i += 1 }
-                        if s == i { return "\"id\" must be a string or a number" }
-                        id.append(contentsOf: bytes[s..<i])
+                        guard let end = numberEnd() else { return "\"id\" must be a string or a JSON number" }
+                        id.append(contentsOf: bytes[s..<end])
                     }
                     sawID = true
                 } else if key.elementsEqual("vector".utf8) {
+                    if sawVector { return "duplicate key \"vector\"" }
                     if let r = parseVector(into: &vector) { return r }
                     sawVector = true
                 } else {
+                    if !otherKeys.insert(key).inserted { return "duplicate key \"\(String(decoding: key, as: UTF8.self))\"" }
                     if let r = skipValue(depth: 0) { return r }
                 }
                 if expect(UInt8(ascii: ",")) { continue }
@@ -135,8 +145,7 @@ struct JSONLineParser {
         while true {
             skipSpace()
             let s = i
-            while let c = current, c != 0x2C && c != 0x5D && c != 0x20 && c != 0x09 { i += 1 }
-            if s == i { return "expected a number in \"vector\"" }
+            guard numberEnd() != nil else { return "expected a JSON number in \"vector\", found '\(token(from: s))'" }
             let before = out.count
             if let r = TextScan.floats(base + s, base + i, isSeparator: { _ in false }, into: &out) { return r }
             if out.count != before + 1 { return "expected a number in \"vector\"" }
@@ -171,10 +180,43 @@ struct JSONLineParser {
                 return "unterminated \(c == UInt8(ascii: "{") ? "object" : "array")"
             }
         default:
+            for literal in ["true", "false", "null"] where bytes[i...].starts(with: literal.utf8) {
+                i += literal.utf8.count
+                return nil
+            }
             let s = i
-            while let c = current, c != 0x2C && c != 0x7D && c != 0x5D && c != 0x20 { i += 1 }
-            return s == i ? "expected a value" : nil
+            return numberEnd() == nil ? "expected a JSON value, found '\(token(from: s))'" : nil
         }
+    }
+
+    /// Consumes one number in RFC 8259's grammar,
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, and returns
+    /// where it ends; nil (with `i` unspecified) when the text is not one.
+    mutating func numberEnd() -> Int? {
+        func isDigit(_ c: UInt8?) -> Bool { c.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
+        if current == UInt8(ascii: "-") { i += 1 }
+        guard isDigit(current) else { return nil }
+        if current == UInt8(ascii: "0") { i += 1 } else { while isDigit(current) { i += 1 } }
+        if current == UInt8(ascii: ".") {
+            i += 1
+            guard isDigit(current) else { return nil }
+            while isDigit(current) { i += 1 }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            i += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { i += 1 }
+            guard isDigit(current) else { return nil }
+            while isDigit(current) { i += 1 }
+        }
+        if let c = current, !(c == 0x2C || c == 0x5D || c == 0x7D || c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D) { return nil }
+        return i
+    }
+
+    /// Up to 40 bytes of the value starting at `s`, for an error message.
+    func token(from s: Int) -> String {
+        var e = s
+        while e < bytes.count, e - s < 40, bytes[e] != 0x2C, bytes[e] != 0x5D, bytes[e] != 0x7D { e += 1 }
+        return String(decoding: bytes[s..<e], as: UTF8.self)
     }
 }
 

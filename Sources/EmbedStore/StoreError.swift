@@ -21,6 +21,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     case damaged(path: String, reason: String)
     /// A write to a store opened read-only (no write permission).
     case readOnly(path: String)
+    /// The file system holding the store has no room; nothing was written.
+    /// `needed` is the estimate a job checked before starting, if any.
+    case diskFull(path: String, available: Int, needed: Int?)
 
     public var description: String {
         switch self {
@@ -44,6 +47,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
             return "store at \(path) is damaged: \(reason). Restore it from a snapshot or a copy made with `mdb_copy`"
         case let .readOnly(path):
             return "store at \(path) is read-only here (no write permission): reads work, writes do not"
+        case let .diskFull(path, available, needed):
+            let mb = { (b: Int) in String(format: "%.1f MB", Double(b) / 1e6) }
+            return "the disk holding \(path) is full (\(mb(available)) free\(needed.map { ", about \(mb($0)) needed" } ?? "")): free space or move the store; nothing was written"
         }
     }
 }

@@ -39,14 +39,14 @@ public final class TableBuilder {
     /// - Parameter dimension: the expected dimension, or nil to take the first vector's.
     public init(txn: Transaction, name: String, kind: TableKind, source: String, onDuplicate: DuplicatePolicy = .error, dimension: Int? = nil) throws {
         try txn.requireWritable()
-        guard !name.isEmpty, !name.contains("\0") else { throw StoreError.invalidArgument("table name must be non-empty") }
-        guard name.utf8.count <= 200 else { throw StoreError.invalidArgument("table name is longer than 200 bytes") }
+        existing = try txn.tableInfo(name)
+        if existing == nil { try TableName.validate(name) }
+        try TableName.requireWritable(name, existing: existing, by: kind)
         self.txn = txn
         self.name = name
         self.kind = kind
         self.source = source
         self.onDuplicate = onDuplicate
-        existing = try txn.tableInfo(name)
         tableID = try existing?.tableID ?? txn.nextTableID()
         versionNumber = (existing.map { max($0.current.version, $0.previous?.version ?? 0) } ?? 0) + 1
         keys = VersionKeys(tableID: tableID, version: versionNumber)

@@ -102,6 +102,7 @@ final class TextVectorWriter: VectorWriter {
             out.buffer.append(contentsOf: id)
             out.buffer.append(UInt8(ascii: ":"))
         case .word2vec:
+            try requireWord2VecKey(id)
             out.buffer.append(contentsOf: id)
             out.buffer.append(UInt8(ascii: " "))
         case .csv:

@@ -4,6 +4,7 @@ extension Transaction {
     /// Metadata of the table `name`, or nil.
     /// A read-only transaction decodes each record once: its snapshot never changes.
     public func tableInfo(_ name: String) throws -> TableInfo? {
+        guard !name.isEmpty, name.utf8.count <= store.maxKeySize else { return nil } // no such key can exist
         if readOnly, let cached = tableInfoCache[name] { return cached }
         guard let v = try get(.tables, Array(name.utf8)) else { return nil }
         do {
@@ -53,6 +54,7 @@ extension Transaction {
     public func deleteTable(_ name: String) throws {
         try requireWritable()
         guard let info = try tableInfo(name) else { throw StoreError.unknownTable(name) }
+        try TableName.requireWritable(name, existing: info, by: .pretrained)
         try dropVersionData(tableID: info.tableID, version: info.current.version)
         if let p = info.previous { try dropVersionData(tableID: info.tableID, version: p.version) }
         try delete(.tables, Array(name.utf8))
@@ -62,6 +64,7 @@ extension Transaction {
     public func rollbackTable(_ name: String) throws -> TableInfo {
         try requireWritable()
         guard var info = try tableInfo(name) else { throw StoreError.unknownTable(name) }
+        try TableName.requireWritable(name, existing: info, by: .pretrained)
         guard let previous = info.previous else {
             throw StoreError.notFound("table '\(name)' has no previous version to roll back to (it is at version \(info.current.version))")
         }
@@ -72,10 +75,19 @@ extension Transaction {
         return info
     }
 
-    /// Checks an id against the store's key limits.
+    /// Checks an id against the store's rules: non-empty, valid UTF-8 (ids
+    /// come back as strings over HTTP and in JSON exports), no line break or
+    /// NUL (every text format is line-based), within LMDB's key limit.
     func validateID(_ id: UnsafeRawBufferPointer) throws {
         if id.isEmpty { throw StoreError.invalidArgument("empty id") }
-        if id.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) { throw StoreError.invalidArgument("id contains a line break or NUL") }
+        var ascii = true
+        for b in id {
+            if b == 0x0A || b == 0x0D || b == 0 { throw StoreError.invalidArgument("id contains a line break or NUL") }
+            if b >= 0x80 { ascii = false }
+        }
+        if !ascii, String(validating: id.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil {
+            throw StoreError.invalidArgument("id is not valid UTF-8 (bytes \(id.prefix(16).map { String(format: "%02x", $0) }.joined(separator: " ")))")
+        }
         let limit = store.maxKeySize - VersionKeys.idOverhead
         if id.count > limit {
             throw StoreError.invalidArgument("id is \(id.count) bytes, over the limit of \(limit) (LMDB's \(store.maxKeySize)-byte key limit less a \(VersionKeys.idOverhead)-byte table prefix)")
@@ -129,7 +141,10 @@ extension Transaction {
         try idCopy.withUTF8 { try validateID(UnsafeRawBufferPointer($0)) }
         try vector.withUnsafeBufferPointer { try validateFinite($0) }
         if vector.isEmpty { throw StoreError.invalidArgument("empty vector") }
-        guard var info = try tableInfo(name) else {
+        try TableName.requireOutsideKind(kind)
+        let current = try tableInfo(name)
+        try TableName.requireWritable(name, existing: current, by: kind)
+        guard var info = current else {
             guard create else { throw StoreError.unknownTable(name) }
             let builder = try TableBuilder(txn: self, name: name, kind: kind, source: "upsert", onDuplicate: .error)
             try vector.withUnsafeBufferPointer { v in try idCopy.withUTF8 { try builder.append(id: UnsafeRawBufferPointer($0), vector: v) } }
@@ -168,6 +183,7 @@ extension Transaction {
     public func deleteVector(table name: String, id: String) throws -> Int {
         try requireWritable()
         guard var info = try tableInfo(name) else { throw StoreError.unknownTable(name) }
+        try TableName.requireWritable(name, existing: info, by: .pretrained)
         var v = info.current
         let keys = VersionKeys(tableID: info.tableID, version: v.version)
         guard let rv = try get(.ids, keys.idKey(id)) else { throw StoreError.unknownID(table: name, id: id) }

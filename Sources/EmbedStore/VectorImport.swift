@@ -63,6 +63,7 @@ extension Store {
             let prefetching = format.isText ? PrefetchingVectorReader(reader) : nil
             defer { prefetching?.close() }
             if let prefetching { reader = prefetching }
+            try TableName.requireOutsideKind(options.kind)
             let builder = try TableBuilder(txn: txn, name: table, kind: options.kind, source: URL(fileURLWithPath: path).lastPathComponent, onDuplicate: options.onDuplicate)
             var id: [UInt8] = []
             var vector: [Float] = []

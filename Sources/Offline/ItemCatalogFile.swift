@@ -18,17 +18,14 @@ public struct ItemCatalogFile: Sendable {
     /// else `movieId`, else the first column.
     public init(path: String, idColumn: String = "movieId") throws {
         self.path = path
-        let reader: ByteReader
-        do { reader = try ByteReader(path: path) } catch { throw OfflineError.unusable(file: path, reason: "cannot be read (\(error))") }
-        guard let headerLine = try reader.nextLine() else { throw OfflineError.unusable(file: path, reason: "empty: no header line") }
-        let header = try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: path, line: 1)
+        let records: CSVRecordReader
+        do { records = try CSVRecordReader(path: path) } catch { throw OfflineError.unusable(file: path, reason: "cannot be read (\(error))") }
+        guard let header = try records.next() else { throw OfflineError.unusable(file: path, reason: "empty: no header line") }
         let id = header.firstIndex(of: idColumn) ?? header.firstIndex(of: "movieId") ?? 0
         let title = header.firstIndex(of: "title"), genres = header.firstIndex(of: "genres")
-        while let line = try reader.nextLine() {
-            if line.isEmpty { continue }
-            let f = try TextScan.csvStrings(UnsafeBufferPointer(line), file: path, line: reader.lineNumber)
+        while let f = try records.next() {
             guard f.count == header.count else {
-                throw OfflineError.badInput(file: path, line: reader.lineNumber, reason: "\(f.count) fields, the header has \(header.count)")
+                throw OfflineError.badInput(file: path, line: records.line, reason: "\(f.count) fields, the header has \(header.count)")
             }
             let g = genres.map { f[$0] } ?? ""
             entries[f[id]] = Entry(releaseYear: title.map { Self.releaseYear(f[$0]) } ?? Self.defaultReleaseYear,

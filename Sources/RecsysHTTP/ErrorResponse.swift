@@ -37,6 +37,7 @@ package enum ErrorResponse {
             case .unknownTable, .unknownID, .notFound: return .notFound
             case .damaged, .lmdb, .io: return .internalServerError
             case .readOnly: return .serviceUnavailable
+            case .diskFull: return HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
             default: return .badRequest
             }
         case let e as RecallError:

@@ -22,7 +22,7 @@ struct EmbeddingCommand: ParsableCommand {
         )
         @Argument(help: "The file to read (- for standard input).") var file: String
         @Option(help: "The table to write.") var table: String
-        @Option(help: "pretrained, learned or user.") var kind: TableKind = .pretrained
+        @Option(help: "pretrained or user (learned tables are written only by `recsys train`).") var kind: TableKind = .pretrained
         @Option(help: "The file format (default: detected).") var format: VectorFormat?
         @Option(name: .customLong("on-duplicate"), help: "error or last: what to do with a repeated id.") var onDuplicate: DuplicatePolicy = .error
         @Option(help: "For .npy: a file with one id per line (default: NAME.ids beside the file, else row numbers).") var ids: String?

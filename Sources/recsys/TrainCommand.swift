@@ -72,6 +72,7 @@ struct TrainCommand: PrioritizedJob {
         let trainer = Trainer(model: mlp)
         let options = TrainingOptions(epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed, patience: patience)
         let params = mlp.parameterCount
+        try checkStoreCanTakeModel(parameters: params.embeddings + params.dense, users: all.count)
         if !output.json {
             writeStderr("training on \(trainSet.count) rows (\(params.embeddings) embedding + \(params.dense) dense parameters)\(validationSet.map { ", validating on \($0.count)" } ?? "")\(testSet.map { ", testing on \($0.count)" } ?? "")\n")
         }
@@ -100,6 +101,22 @@ struct TrainCommand: PrioritizedJob {
         }
         t.print(output)
         writeStderr("stored model '\(model)' and its embedding tables ranker/\(model)/*\n")
+    }
+}
+
+extension TrainCommand {
+    /// Fails before the epochs, not after them, when the model could not be
+    /// stored: a model name no table may carry, a read-only store, or a disk
+    /// without room for the model (its parameters twice over, as LMDB writes
+    /// new pages before freeing old ones, plus the per-user feature rows).
+    func checkStoreCanTakeModel(parameters: Int, users: Int) throws {
+        do { try TableName.validate(model) } catch {
+            throw CLIError("--model: \(error)".replacingOccurrences(of: "table name", with: "model name"))
+        }
+        if FileManager.default.isWritableFile(atPath: store.path) == false, FileManager.default.fileExists(atPath: store.path + "/data.mdb") {
+            throw StoreError.readOnly(path: store.path)
+        }
+        try DiskSpace.require(parameters * 4 * 2 + users * 256 + (16 << 20), at: store.path)
     }
 }
 

@@ -132,7 +132,7 @@ final class CodecTests: XCTestCase {
             ("t.bin", w2vTruncated, "t.bin: truncated"),
             ("m.npy", npyBadMagic, "m.npy: wrong magic"),
             ("t.npy", npyTruncated, "t.npy:record 2: truncated"),
-            ("j.jsonl", Array("{\"id\": \"a\", \"vector\": [1, 2]}\n{\"id\": \"b\", \"vector\": [1, \"x\"]}\n".utf8), "j.jsonl:2: unparsable number"),
+            ("j.jsonl", Array("{\"id\": \"a\", \"vector\": [1, 2]}\n{\"id\": \"b\", \"vector\": [1, \"x\"]}\n".utf8), "j.jsonl:2: expected a JSON number in \"vector\", found '\"x\"'"),
             ("q.csv", Array("a,1,2\nb,\"1,2\n".utf8), "q.csv:2: unterminated quoted field"),
         ]
         for (name, bytes, expected) in cases {
