@@ -41,7 +41,7 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "EmbedStore", dependencies: ["CLMDB"]),
+        .target(name: "EmbedStore", dependencies: ["CLMDB", "CKernels"]),
         .target(name: "CKernels"),
         .target(name: "Recall", dependencies: ["EmbedStore", "CKernels"], swiftSettings: simdFlags),
         .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS", "CKernels"], swiftSettings: simdFlags),

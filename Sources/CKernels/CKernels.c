@@ -11,3 +11,61 @@ void recsys_flush_denormals(void) {
 #else
 void recsys_flush_denormals(void) {}
 #endif
+
+/* CRC32C. Hand-written: Debian has no CRC32C library package (Google's
+   crc32c is not packaged), and zlib's crc32 is a different polynomial. */
+#include <pthread.h>
+static uint32_t crc32c_table[256];
+
+static void crc32c_init_table(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+        crc32c_table[i] = c;
+    }
+}
+
+static uint32_t crc32c_bytes(uint32_t c, const uint8_t *p, size_t n) {
+    while (n--) c = crc32c_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c;
+}
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_sse42(uint32_t c, const uint8_t *p, size_t n) {
+    uint64_t c64 = c;
+    while (n >= 8) {
+        uint64_t word;
+        __builtin_memcpy(&word, p, 8);
+        c64 = _mm_crc32_u64(c64, word);
+        p += 8;
+        n -= 8;
+    }
+    c = (uint32_t)c64;
+    while (n--) c = _mm_crc32_u8(c, *p++);
+    return c;
+}
+#endif
+
+static int crc32c_mode; /* 1 table, 2 sse4.2 */
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+
+static void crc32c_setup(void) {
+    crc32c_init_table();
+#if defined(__x86_64__)
+    crc32c_mode = __builtin_cpu_supports("sse4.2") ? 2 : 1;
+#else
+    crc32c_mode = 1;
+#endif
+}
+
+uint32_t recsys_crc32c(uint32_t crc, const void *data, size_t n) {
+    pthread_once(&crc32c_once, crc32c_setup);
+    int mode = crc32c_mode;
+    uint32_t c = ~crc;
+#if defined(__x86_64__)
+    if (mode == 2) return ~crc32c_sse42(c, (const uint8_t *)data, n);
+#endif
+    return ~crc32c_bytes(c, (const uint8_t *)data, n);
+}

@@ -117,11 +117,11 @@ public final class TableBuilder {
     private func flush() throws {
         guard rowsInBlock > 0, let d = dimension else { return }
         let bytes = max(rowsInBlock * d * 4, 4096)
-        try txn.reserve(.vectors, keys.block(blockIndex), count: bytes) { dst in
+        try txn.reserveSealed(.vectors, keys.block(blockIndex), count: bytes) { dst in
             dst.initializeMemory(as: UInt8.self, repeating: 0)
             block.withUnsafeBytes { dst.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: rowsInBlock * d * 4) }
         }
-        try txn.reserve(.ids, keys.idBlock(blockIndex), count: idBlock.encodedCount) { idBlock.encode(into: $0) }
+        try txn.reserveSealed(.ids, keys.idBlock(blockIndex), count: idBlock.encodedCount) { idBlock.encode(into: $0) }
         idBlock.reset()
         blockIndex += 1
         rowsInBlock = 0
@@ -129,7 +129,7 @@ public final class TableBuilder {
 
     /// The version record for the rows written so far.
     private func version(dimension d: Int) -> TableVersion {
-        TableVersion(version: versionNumber, dimension: d, count: rows, slots: rows, rowsPerBlock: rowsPerBlock, source: source, createdAt: Date(), generation: 0, idsInBlocks: true)
+        TableVersion(version: versionNumber, dimension: d, count: rows, slots: rows, rowsPerBlock: rowsPerBlock, source: source, createdAt: Date(), generation: 0, idsInBlocks: true, blockChecksums: true)
     }
 
     /// Writes the last block and makes this version current; the version that

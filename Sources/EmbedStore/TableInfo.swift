@@ -33,8 +33,13 @@ public struct TableVersion: Codable, Sendable, Equatable {
     /// (`IDBlock`); nil in versions written before that layout, which keep a
     /// key per row. Either way an id-to-row key per id.
     var idsInBlocks: Bool? = nil
+    /// True when every vector block and id block ends in a CRC32C trailer
+    /// (`BlockTrailer`); nil in versions written before checksums.
+    var blockChecksums: Bool? = nil
 
     var hasIDBlocks: Bool { idsInBlocks == true }
+    /// True when this version's blocks carry checksums.
+    public var hasChecksums: Bool { blockChecksums == true }
 }
 
 /// A named embedding table and its current (and previous) version.

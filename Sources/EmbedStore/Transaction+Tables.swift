@@ -204,20 +204,32 @@ extension Transaction {
         let key = keys.idBlock(row / v.rowsPerBlock)
         var ids = IDBlockWriter(copying: try get(.ids, key).flatMap(IDBlock.init))
         ids.set(row % v.rowsPerBlock, to: id)
-        try reserve(.ids, key, count: ids.encodedCount) { ids.encode(into: $0) }
+        if v.hasChecksums {
+            try reserveSealed(.ids, key, count: ids.encodedCount) { ids.encode(into: $0) }
+        } else {
+            try reserve(.ids, key, count: ids.encodedCount) { ids.encode(into: $0) }
+        }
     }
 
     /// Rewrites the block holding `row` with `vector` in it (copy-on-write).
     func writeRow(keys: VersionKeys, version v: TableVersion, row: Int, vector: [Float]) throws {
         let b = row / v.rowsPerBlock
         let rowsInBlock = min(v.rowsPerBlock, v.slots - b * v.rowsPerBlock)
-        let old = try get(.vectors, keys.block(b))
         var copy = [UInt8](repeating: 0, count: v.storedBytes(rows: rowsInBlock))
-        if let old { copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: old.prefix($0.count))) } }
+        if let old = try get(.vectors, keys.block(b)) {
+            let kept = v.hasChecksums ? max(old.count - BlockTrailer.size, 0) : old.count
+            copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: old.prefix(min(kept, $0.count)))) }
+        }
         let offset = (row % v.rowsPerBlock) * v.dimension * 4
         copy.withUnsafeMutableBytes { dst in
             vector.withUnsafeBytes { src in (dst.baseAddress! + offset).copyMemory(from: src.baseAddress!, byteCount: src.count) }
         }
-        try put(.vectors, keys.block(b), copy)
+        try putBlock(.vectors, keys.block(b), copy, sealed: v.hasChecksums)
+    }
+
+    /// Writes a whole vector or id block, with a trailer in versions that have checksums.
+    func putBlock(_ db: Database, _ key: [UInt8], _ bytes: [UInt8], sealed: Bool) throws {
+        guard sealed else { _ = try put(db, key, bytes); return }
+        try reserveSealed(db, key, count: bytes.count) { dst in bytes.withUnsafeBytes { dst.copyMemory(from: $0) } }
     }
 }

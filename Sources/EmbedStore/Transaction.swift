@@ -130,20 +130,22 @@ public final class Transaction: @unchecked Sendable {
     // MARK: typed helpers for other modules
 
     /// Reads a blob stored under `key` in a named area (`models`, `index`, `features`, `meta`).
+    /// The bytes are the blob as written (its checksum trailer left off).
     public func blob(_ area: BlobArea, _ key: String) throws -> UnsafeRawBufferPointer? {
-        try get(area.database, Array(key.utf8))
+        try get(area.database, Array(key.utf8)).map(BlockTrailer.payload)
     }
 
-    /// Writes a blob under `key` in a named area.
+    /// Writes a blob under `key` in a named area, with a checksum trailer.
     public func putBlob(_ area: BlobArea, _ key: String, _ value: UnsafeRawBufferPointer) throws {
-        try requireWritable()
-        _ = try Array(key.utf8).withUnsafeBytes { try put(area.database, $0, value) }
+        try putBlob(area, key, count: value.count) { dst in
+            if value.count > 0 { dst.copyMemory(from: value) }
+        }
     }
 
     /// Writes a blob, letting `fill` write its `count` bytes in place.
     public func putBlob(_ area: BlobArea, _ key: String, count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
         try requireWritable()
-        try reserve(area.database, Array(key.utf8), count: count, fill)
+        try reserveSealed(area.database, Array(key.utf8), count: count, fill)
     }
 
     /// Deletes every blob whose key starts with `prefix`; returns how many.
@@ -156,7 +158,7 @@ public final class Transaction: @unchecked Sendable {
     /// Visits the blobs whose key starts with `prefix`, in key order.
     public func forEachBlob(_ area: BlobArea, prefix: String, _ body: (String, UnsafeRawBufferPointer) throws -> Bool) throws {
         try scan(area.database, prefix: Array(prefix.utf8)) { k, v in
-            try body(String(decoding: k, as: UTF8.self), v)
+            try body(String(decoding: k, as: UTF8.self), BlockTrailer.payload(v))
         }
     }
 

@@ -113,6 +113,12 @@ extension Store {
     public func exportVectors(table: String, to path: String, format: VectorFormat, progress: ProgressHandler? = nil) throws -> Int {
         try read { txn in
             let t = try txn.table(table)
+            // An export reads every block anyway: checking them first costs
+            // little beside the formatting and keeps damage out of the copy.
+            let check = try txn.verify(t.info, t.version, role: "current")
+            if let first = check.damage.first {
+                throw StoreError.damaged(path: self.path, reason: "table '\(table)' version \(t.version.version): \(first)\(check.damage.count > 1 ? " (and \(check.damage.count - 1) more)" : ""); `recsys store verify` lists all")
+            }
             let out = try ByteWriter(path: path)
             let writer: VectorWriter
             switch format {
