@@ -62,7 +62,7 @@ let package = Package(
             ]
         ),
         // process-level setup for the executables (OpenBLAS kernels and threads)
-        .target(name: "ProcessSetup"),
+        .target(name: "ProcessSetup", dependencies: ["CKernels"]),
         .executableTarget(
             name: "recsys",
             dependencies: [

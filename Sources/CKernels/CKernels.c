@@ -69,3 +69,28 @@ uint32_t recsys_crc32c(uint32_t crc, const void *data, size_t n) {
 #endif
     return ~crc32c_bytes(c, (const uint8_t *)data, n);
 }
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static char sigbus_message[1024];
+static size_t sigbus_length;
+
+static void sigbus_exit(int sig) {
+    (void)sig;
+    ssize_t ignored = write(2, sigbus_message, sigbus_length);
+    (void)ignored;
+    _exit(74);
+}
+
+void recsys_on_sigbus_exit(const char *message) {
+    sigbus_length = strlen(message);
+    if (sigbus_length >= sizeof sigbus_message) sigbus_length = sizeof sigbus_message - 1;
+    memcpy(sigbus_message, message, sigbus_length);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = sigbus_exit;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+}

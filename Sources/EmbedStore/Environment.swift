@@ -51,6 +51,11 @@ public final class Store: @unchecked Sendable {
     /// `serve` work there; a write then fails with `StoreError.readOnly`.
     public let isReadOnly: Bool
 
+    /// The largest size `data.mdb` has been seen at. LMDB never shrinks the
+    /// file, so a smaller size later means something outside truncated it.
+    private var largestFileSize = 0
+    private let fileSizeLock = AdaptiveLock()
+
     /// Opens (creating if needed) the store at `path`.
     ///
     /// Rules, checked before LMDB maps the file, because a damaged file would
@@ -92,6 +97,7 @@ public final class Store: @unchecked Sendable {
         isReadOnly = readOnly
         maxKeySize = Int(mdb_env_get_maxkeysize(env))
         try checkLastPage(fileSize: fileSize)
+        largestFileSize = fileSize
         if !readOnly { clearDeadReaders() }
         let open = { (txn: Transaction) in
             try Database.allCases.map { db in
@@ -156,6 +162,24 @@ public final class Store: @unchecked Sendable {
         } catch DataFileTail.Failure.truncated(let why) {
             let needed = (info.me_last_pgno + 1) * Int(stat.ms_psize)
             throw StoreError.damaged(path: path, reason: "data.mdb is truncated: \(fileSize) bytes, but its last committed page ends at byte \(needed) (\(why))")
+        }
+    }
+
+    /// Throws `damaged` when `data.mdb` has shrunk since it was last seen: a
+    /// read of a page past the new end would kill the process with SIGBUS.
+    /// One `fstat`; a long-running reader (the service) calls it per request.
+    public func requireDataFileIntact() throws {
+        var fd: Int32 = -1
+        guard mdb_env_get_fd(env, &fd) == 0, fd >= 0 else { return }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return }
+        let size = Int(st.st_size)
+        fileSizeLock.lock()
+        let largest = max(largestFileSize, size)
+        largestFileSize = largest
+        fileSizeLock.unlock()
+        if size < largest {
+            throw StoreError.damaged(path: path, reason: "data.mdb shrank from \(largest) to \(size) bytes while open (truncated from outside; LMDB never shrinks it)")
         }
     }
 

@@ -20,6 +20,7 @@ package enum Service {
     package static func router(state: ServingState, metrics: ServiceMetrics, logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(ObservabilityMiddleware(metrics: metrics, logger: logger))
+        router.middlewares.add(StoreGuardMiddleware(store: state.store))
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))) }
         router.get("/metrics") { _, _ in
             let tables = try state.store.read { try $0.tables() }.map { ($0.name, $0.version, $0.count) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbedStore
 import Foundation
+import ProcessSetup
 import Serving
 import Logging
 import RecsysHTTP
@@ -24,6 +25,7 @@ struct ServeCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
+        MappedFileFaults.exitWithMessage(store: store.path)
         var server = Server()
         server.host = host
         guard (0...65535).contains(port) else { throw CLIError("--port must be in 0...65535, got \(port)") }

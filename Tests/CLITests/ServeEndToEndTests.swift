@@ -17,6 +17,61 @@ final class ServeEndToEndTests: XCTestCase {
         return result
     }
 
+    /// `recsys serve` on a free loopback port, and that port.
+    func startServe(store: String) throws -> (Process, Int) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: recsysBinary)
+        p.arguments = ["serve", "--port", "0", "--store", store, "--log-level", "warning"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // "listening on http://127.0.0.1:PORT" (reads end when the process exits)
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let port = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            p.terminate()
+            throw NSError(domain: "serve", code: 1, userInfo: [NSLocalizedDescriptionKey: "no port in '\(text)'"])
+        }
+        return (p, port)
+    }
+
+    /// A store truncated under the running service (a botched restore) is a
+    /// 503 naming the damage, on every route including /healthz, not a
+    /// SIGBUS that kills the process.
+    func testATruncatedStoreIsA503NotACrash() throws {
+        let dir = TempDir()
+        let store = dir.file("s.lmdb")
+        XCTAssertEqual(try recsys(["embedding", "import", sampleData + "/item2vecEmb.csv", "--table", "item2vec", "--store", store]).status, 0)
+        let (p, port) = try startServe(store: store)
+        defer { if p.isRunning { p.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        XCTAssertEqual(get(base + "/v1/embeddings/item2vec/1").0, 200)
+
+        let file = store + "/data.mdb"
+        let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber).intValue
+        XCTAssertEqual(truncate(file, off_t(size / 2)), 0)
+        for route in ["/v1/embeddings/item2vec/1", "/v1/recall/item/1?k=3", "/healthz"] {
+            let (status, body) = get(base + route)
+            XCTAssertEqual(status, 503, "\(route): \(body)")
+            XCTAssertTrue(body.contains("data.mdb shrank from \(size) to \(size / 2) bytes"), "\(route): \(body)")
+        }
+        XCTAssertTrue(p.isRunning, "the service survives to report the damage")
+        // Should a read still race the truncation, SIGBUS ends the process
+        // with EX_IOERR and a message, not a bare "Bus error".
+        kill(p.processIdentifier, SIGBUS)
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(p.isRunning)
+        XCTAssertEqual(p.terminationReason, .exit)
+        XCTAssertEqual(p.terminationStatus, 74)
+    }
+
     /// Bad serve options fail with a message naming the option, before
     /// anything listens or the store is touched.
     func testServeRejectsBadOptions() throws {
@@ -42,25 +97,8 @@ final class ServeEndToEndTests: XCTestCase {
         XCTAssertEqual(try recsys(["items", "import", sampleData + "/movies.csv", "--store", store]).status, 0)
         XCTAssertEqual(try recsys(["index", "build", "--table", "item2vec", "--store", store]).status, 0)
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: recsysBinary)
-        p.arguments = ["serve", "--port", "0", "--store", store, "--log-level", "warning"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (p, port) = try startServe(store: store)
         defer { if p.isRunning { p.terminate() } }
-        // "listening on http://127.0.0.1:PORT"
-        var line = Data()
-        while !line.contains(0x0A) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let port = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
-            return XCTFail("no port in '\(text)'")
-        }
         let base = "http://127.0.0.1:\(port)"
         XCTAssertEqual(get(base + "/healthz").0, 200)
         XCTAssertEqual(get(base + "/v1/tables").0, 200)

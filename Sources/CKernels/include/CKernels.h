@@ -1,6 +1,6 @@
 #ifndef RECSYS_CKERNELS_H
 #define RECSYS_CKERNELS_H
-/// CPU features Swift has no spelling for.
+/// What Swift has no (safe) spelling for: CPU controls and a signal handler.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,4 +19,11 @@ void recsys_flush_denormals(void);
 /// is 0xE3069283. Uses the SSE4.2 `crc32` instruction where the CPU has it
 /// (about 8 bytes per 3 cycles), a byte table elsewhere.
 uint32_t recsys_crc32c(uint32_t crc, const void *data, size_t n);
+
+/// Installs a SIGBUS handler that writes `message` (copied, at most 1023
+/// bytes) to stderr and exits with status 74 (EX_IOERR). SIGBUS here means a
+/// read of a memory-mapped page the file no longer has: a store truncated
+/// under a running process. The handler only calls write(2) and _exit(2),
+/// which are async-signal-safe.
+void recsys_on_sigbus_exit(const char *message);
 #endif
