@@ -94,3 +94,29 @@ void recsys_on_sigbus_exit(const char *message) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGBUS, &sa, NULL);
 }
+
+static char fatal_message[1024];
+static size_t fatal_length;
+static struct sigaction fatal_previous[2]; /* SIGSEGV, SIGBUS */
+
+static void fatal_explain(int sig) {
+    ssize_t ignored = write(2, fatal_message, fatal_length);
+    (void)ignored;
+    sigaction(sig, &fatal_previous[sig == SIGSEGV ? 0 : 1], NULL);
+    /* Pending until this handler returns (the signal is blocked in it); a
+       fault would also recur when the access re-runs. Either way the
+       previous handler takes it from here. */
+    raise(sig);
+}
+
+void recsys_explain_fatal_signals(const char *message) {
+    fatal_length = strlen(message);
+    if (fatal_length >= sizeof fatal_message) fatal_length = sizeof fatal_message - 1;
+    memcpy(fatal_message, message, fatal_length);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fatal_explain;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &fatal_previous[0]);
+    sigaction(SIGBUS, &sa, &fatal_previous[1]);
+}

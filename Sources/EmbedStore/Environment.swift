@@ -156,6 +156,11 @@ public final class Store: @unchecked Sendable {
         var info = MDB_envinfo(), stat = MDB_stat()
         mdb_env_info(env, &info)
         mdb_env_stat(env, &stat)
+        // A meta page naming a last page no map could hold is corruption, not truncation.
+        let pages = Int(stat.ms_psize) > 0 ? Int.max / Int(stat.ms_psize) - 1 : 0
+        guard info.me_last_pgno >= 0, info.me_last_pgno < pages else {
+            throw StoreError.damaged(path: path, reason: "data.mdb's meta page names last page \(UInt(bitPattern: info.me_last_pgno)), which no file can hold (corrupted meta page)")
+        }
         do {
             try DataFileTail.check(path: path + "/data.mdb", fileSize: fileSize, pageSize: Int(stat.ms_psize),
                                    lastPage: info.me_last_pgno, txnid: info.me_last_txnid)

@@ -76,9 +76,15 @@ public struct VectorTable {
         try ids.map { id in try row(of: id).map { try vector(ofRow: $0) } }
     }
 
+    /// The stored bytes of vector block `index`, checked to hold all its rows
+    /// (so a damaged length reads as an error, never past the value's end).
     func blockBytes(_ index: Int) throws -> UnsafeRawBufferPointer {
         guard let b = try txn.get(.vectors, keys.block(index)) else {
-            throw StoreError.lmdb(operation: "reading block \(index) of table '\(name)'", code: -30798, message: "missing vector block: store is damaged")
+            throw StoreError.damaged(path: txn.store.path, reason: "vector block \(index) of table '\(name)' is missing; `recsys store verify` lists all damage")
+        }
+        let rows = min(version.rowsPerBlock, version.slots - index * version.rowsPerBlock)
+        guard b.count >= rows * version.dimension * 4 else {
+            throw StoreError.damaged(path: txn.store.path, reason: "vector block \(index) of table '\(name)' is \(b.count) bytes, too short for its \(rows) rows; `recsys store verify` lists all damage")
         }
         return b
     }

@@ -24,6 +24,7 @@ struct Recsys: ParsableCommand {
         // first, before anything else runs: OpenBLAS's start-up thread spins
         // until this process re-executes itself with one thread
         OpenBLASSetup.reexecWithDetectedCoreTypeIfNeeded()
+        MappedFileFaults.explainFaults()
         var arguments = Array(CommandLine.arguments.dropFirst())
         // `recsys --store PATH embedding list`: the store option may come before
         // the subcommand; every leaf command declares it, so move it to the end.

@@ -26,4 +26,11 @@ uint32_t recsys_crc32c(uint32_t crc, const void *data, size_t n);
 /// under a running process. The handler only calls write(2) and _exit(2),
 /// which are async-signal-safe.
 void recsys_on_sigbus_exit(const char *message);
+
+/// Installs SIGSEGV and SIGBUS handlers that write `message` (copied, at
+/// most 1023 bytes) to stderr, then hand the signal to the handler that was
+/// installed before (the Swift runtime's backtracer, or the default action).
+/// A store damaged inside LMDB's B-tree pages can make LMDB 0.9 (which has
+/// no page checksums) fault; this says so before the backtrace.
+void recsys_explain_fatal_signals(const char *message);
 #endif
