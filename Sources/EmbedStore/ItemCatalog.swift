@@ -85,6 +85,7 @@ extension Store {
     @discardableResult
     public func importItems(from path: String) throws -> Int {
         try write { txn in
+            try txn.requireSoundStructure()
             let records = try CSVRecordReader(path: path)
             guard let columns = try records.next() else { throw StoreError.badInput(file: path, location: "", reason: "empty file") }
             guard columns.count >= 1, !columns[0].isEmpty else {

@@ -26,6 +26,7 @@ extension Store {
     @discardableResult
     public func importHistory(from path: String, minRating: Double = 3.5) throws -> (users: Int, events: Int) {
         try write { txn in
+            try txn.requireSoundStructure()
             let input = try ByteReader(path: path)
             guard let headerLine = try input.nextLine() else { throw StoreError.badInput(file: path, location: "", reason: "empty file") }
             let header = try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: path, line: 1)

@@ -42,6 +42,7 @@ extension Store {
     /// file, line or record, and reason) leaves the store exactly as it was.
     public func importVectors(from path: String, table: String, options: ImportOptions = ImportOptions(), progress: ProgressHandler? = nil) throws -> ImportSummary {
         try write { txn in
+            try txn.requireSoundStructure()
             let input = try ByteReader(path: path)
             if options.format != .npy, let reason = VectorFormat.misleadingFileReason(head: try input.peek(16)) {
                 throw StoreError.badInput(file: path, location: "", reason: reason)

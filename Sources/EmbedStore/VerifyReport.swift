@@ -28,11 +28,13 @@ public struct VerifyReport: Sendable, Encodable {
         public var damaged: [String]
     }
 
+    /// LMDB's own B-tree pages (`BTreeCheck`): nil when sound, else what is wrong.
+    public var structureDamage: String?
     public var tables: [TableResult] = []
     public var areas: [AreaResult] = []
 
     /// True when nothing is damaged or missing.
-    public var intact: Bool { tables.allSatisfy { $0.damage.isEmpty } && areas.allSatisfy { $0.damaged.isEmpty } }
+    public var intact: Bool { structureDamage == nil && tables.allSatisfy { $0.damage.isEmpty } && areas.allSatisfy { $0.damaged.isEmpty } }
 }
 
 extension Store {
@@ -40,7 +42,22 @@ extension Store {
     /// snapshot, and checks them against their checksums. Damage is
     /// reported, not thrown; only a failure to read the store throws.
     public func verify(progress: ((String) -> Void)? = nil) throws -> VerifyReport {
-        try read { txn in
+        var structureDamage: String?
+        progress?("LMDB's B-trees")
+        do {
+            // In a write transaction nothing commits meanwhile, so the pages
+            // walked are the current meta page's (see BTreeCheck).
+            if isReadOnly { try read { try $0.requireSoundStructure() } } else { try write { try $0.requireSoundStructure() } }
+        } catch let StoreError.damaged(_, reason) {
+            structureDamage = reason
+        }
+        if let structureDamage {
+            // Reading the tables through damaged B-trees could fault the process.
+            var report = VerifyReport()
+            report.structureDamage = structureDamage
+            return report
+        }
+        return try read { txn in
             var report = VerifyReport()
             for info in try txn.tables() {
                 progress?("table \(info.name)")

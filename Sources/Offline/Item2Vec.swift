@@ -90,6 +90,7 @@ public struct Item2Vec {
     /// history is still stored, so it is still excluded from recall).
     public static func store(_ r: Result, into store: Store, table: String, userTable: String?, userRecent: Int? = nil, source: String) throws -> (items: TableInfo, users: TableInfo?) {
         try store.write { txn in
+            try txn.requireSoundStructure()
             let items = try TableBuilder(txn: txn, name: table, kind: .pretrained, source: source)
             for (i, id) in r.ids.enumerated() {
                 try r.vectors.withUnsafeBufferPointer { v in

@@ -22,6 +22,7 @@ public enum LSHIndex {
             throw RecallError.invalidParameter("--tables must be 1...64, --bits 1...24, --probes 1...\(SearchOptions.maxProbes), --rescore 1...\(SearchOptions.maxK)")
         }
         return try store.write { txn in
+            try txn.requireSoundStructure()
             let table = try txn.table(name)
             guard table.count > 0 else { throw RecallError.emptyTable(name) }
             let acc = try table.rowAccessor()

@@ -35,6 +35,7 @@ struct StoreCommand: ParsableCommand {
                                    .text(a.damaged.isEmpty ? "ok" : "\(a.damaged.count) damaged")])
                 }
                 t.print(output)
+                if let d = report.structureDamage { writeStderr("damaged: \(d) (tables and blobs not read)\n") }
                 for r in report.tables { for d in r.damage { writeStderr("damaged: table '\(r.table)' version \(r.version): \(d)\n") } }
                 for a in report.areas { for k in a.damaged { writeStderr("damaged: \(a.area) entry '\(k)' fails its checksum\n") } }
             }

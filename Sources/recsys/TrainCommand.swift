@@ -88,7 +88,7 @@ struct TrainCommand: PrioritizedJob {
         if let v = validationSet { metrics["validation"] = Metrics.compute(labels: v.labels, predictions: mlp.predict(v)) }
         if let t = testSet { metrics["test"] = Metrics.compute(labels: t.labels, predictions: mlp.predict(t)) }
         let s = try store.open()  // only now: a failed run must not leave a new empty store
-        try s.write { txn in try RankerModel.save(txn, name: model, model: mlp, options: options, metrics: metrics, data: trainSet) }
+        try s.write { txn in try txn.requireSoundStructure(); try RankerModel.save(txn, name: model, model: mlp, options: options, metrics: metrics, data: trainSet) }
         if output.json {
             printJSON(TrainJSON(model: model, epochs: reports, train: metrics["train"], validation: metrics["validation"], test: metrics["test"],
                                 parameters: ["embeddings": params.embeddings, "dense": params.dense], unknownValues: all.unknownValues))
