@@ -24,7 +24,8 @@ import Foundation
 ///   are 48-bit; a sub-database record is 48 bytes, its root at byte 40.
 ///
 /// Cost: one pass over the B-tree pages, not the overflow pages that hold
-/// vector blocks: for 1M x 64 vectors about 1% of an import.
+/// vector blocks: about 45 ms on a 1M x 64 store (a 325 MB file), a few
+/// percent of re-importing its vectors.
 struct BTreeCheck {
     private let base: UnsafeRawPointer
     private let pageSize: Int
