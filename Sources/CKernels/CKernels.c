@@ -74,33 +74,42 @@ uint32_t recsys_crc32c(uint32_t crc, const void *data, size_t n) {
 #include <string.h>
 #include <unistd.h>
 
-static char sigbus_message[1024];
-static size_t sigbus_length;
+/* A message kept for a signal handler: copied once, written with write(2). */
+struct handler_message { char text[1024]; size_t length; };
+
+static void keep_message(struct handler_message *m, const char *text) {
+    m->length = strlen(text);
+    if (m->length >= sizeof m->text) m->length = sizeof m->text - 1;
+    memcpy(m->text, text, m->length);
+}
+
+static void install(int sig, void (*handler)(int), struct sigaction *previous) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, previous);
+}
+
+static struct handler_message sigbus_message;
 
 static void sigbus_exit(int sig) {
     (void)sig;
-    ssize_t ignored = write(2, sigbus_message, sigbus_length);
+    ssize_t ignored = write(2, sigbus_message.text, sigbus_message.length);
     (void)ignored;
     _exit(74);
 }
 
 void recsys_on_sigbus_exit(const char *message) {
-    sigbus_length = strlen(message);
-    if (sigbus_length >= sizeof sigbus_message) sigbus_length = sizeof sigbus_message - 1;
-    memcpy(sigbus_message, message, sigbus_length);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = sigbus_exit;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGBUS, &sa, NULL);
+    keep_message(&sigbus_message, message);
+    install(SIGBUS, sigbus_exit, NULL);
 }
 
-static char fatal_message[1024];
-static size_t fatal_length;
+static struct handler_message fatal_message;
 static struct sigaction fatal_previous[2]; /* SIGSEGV, SIGBUS */
 
 static void fatal_explain(int sig) {
-    ssize_t ignored = write(2, fatal_message, fatal_length);
+    ssize_t ignored = write(2, fatal_message.text, fatal_message.length);
     (void)ignored;
     sigaction(sig, &fatal_previous[sig == SIGSEGV ? 0 : 1], NULL);
     /* Pending until this handler returns (the signal is blocked in it); a
@@ -110,13 +119,7 @@ static void fatal_explain(int sig) {
 }
 
 void recsys_explain_fatal_signals(const char *message) {
-    fatal_length = strlen(message);
-    if (fatal_length >= sizeof fatal_message) fatal_length = sizeof fatal_message - 1;
-    memcpy(fatal_message, message, fatal_length);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = fatal_explain;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &fatal_previous[0]);
-    sigaction(SIGBUS, &sa, &fatal_previous[1]);
+    keep_message(&fatal_message, message);
+    install(SIGSEGV, fatal_explain, &fatal_previous[0]);
+    install(SIGBUS, fatal_explain, &fatal_previous[1]);
 }

@@ -25,11 +25,7 @@ final class ChecksumTests: XCTestCase {
         let dir = TempDir()
         let store = try Store(path: dir.file("s.lmdb"))
         let vectors = randomVectors(2500, 8, seed: 3)
-        try store.write { txn in
-            let b = try TableBuilder(txn: txn, name: "t", kind: .pretrained, source: "test")
-            for (i, v) in vectors.enumerated() { try b.append(id: "id\(i)", vector: v) }
-            try b.finish()
-        }
+        try writeTable(store, "t", vectors) { "id\($0)" }
         try store.write { txn in
             _ = try txn.upsert(table: "t", id: "id7", vector: [Float](repeating: 1, count: 8))
             _ = try txn.upsert(table: "t", id: "new", vector: [Float](repeating: 2, count: 8))
@@ -53,12 +49,7 @@ final class ChecksumTests: XCTestCase {
         let path = dir.file("s.lmdb")
         let marker: [Float] = [1234.5677, -98.76543, 0.31415927, 2.7182817]
         do {
-            let store = try Store(path: path)
-            try store.write { txn in
-                let b = try TableBuilder(txn: txn, name: "t", kind: .pretrained, source: "test")
-                for i in 0..<10 { try b.append(id: "id\(i)", vector: i == 6 ? marker : [Float(i), 0, 0, 1]) }
-                try b.finish()
-            }
+            try writeTable(try Store(path: path), "t", (0..<10).map { $0 == 6 ? marker : [Float($0), 0, 0, 1] }) { "id\($0)" }
         }
         let file = path + "/data.mdb"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: file))

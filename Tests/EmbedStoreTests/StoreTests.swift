@@ -8,11 +8,7 @@ final class StoreTests: XCTestCase {
         let dir = TempDir()
         let store = try Store(path: dir.file("s.lmdb"))
         let vectors = randomVectors(5000, 7, seed: 1)
-        try store.write { txn in
-            let b = try TableBuilder(txn: txn, name: "t", kind: .pretrained, source: "test")
-            for (i, v) in vectors.enumerated() { try b.append(id: "sku-\(i)", vector: v) }
-            try b.finish()
-        }
+        try writeTable(store, "t", vectors) { "sku-\($0)" }
         try store.read { txn in
             let t = try txn.table("t")
             XCTAssertEqual(t.count, 5000)
@@ -108,11 +104,7 @@ final class StoreTests: XCTestCase {
         let dir = TempDir()
         let store = try Store(path: dir.file("s.lmdb"))
         let vectors = randomVectors(20000, 16, seed: 3) // 1.3 MB of floats
-        try store.write { txn in
-            let b = try TableBuilder(txn: txn, name: "t", kind: .pretrained, source: "test")
-            for (i, v) in vectors.enumerated() { try b.append(id: String(i), vector: v) }
-            try b.finish()
-        }
+        try writeTable(store, "t", vectors)
         let reader = try store.beginRead()
         defer { reader.end() }
         let held = try reader.table("t").vector(of: "19999") // a pointer into the map
@@ -129,11 +121,7 @@ final class StoreTests: XCTestCase {
         let store = try Store(path: dir.file("s.lmdb"), mapSize: 1 << 20)
         XCTAssertEqual(store.mapSize, 1 << 20)
         let vectors = randomVectors(20000, 64, seed: 2) // 5 MB of floats
-        try store.write { txn in
-            let b = try TableBuilder(txn: txn, name: "big", kind: .pretrained, source: "test")
-            for (i, v) in vectors.enumerated() { try b.append(id: String(i), vector: v) }
-            try b.finish()
-        }
+        try writeTable(store, "big", vectors)
         XCTAssertGreaterThan(store.mapSize, 1 << 22)
         XCTAssertEqual(Array(try store.read { try $0.table("big").vector(of: "19999") }), vectors[19999])
     }

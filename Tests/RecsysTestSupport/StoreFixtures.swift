@@ -4,6 +4,15 @@ import Foundation
 /// A deterministic generator so failures reproduce.
 public typealias SeededRandom = SplitMix64
 
+/// Writes `vectors` as a new version of table `name`, row i under `id(i)`.
+public func writeTable(_ store: Store, _ name: String, _ vectors: [[Float]], id: (Int) -> String = { "\($0)" }) throws {
+    try store.write { txn in
+        let b = try TableBuilder(txn: txn, name: name, kind: .pretrained, source: "test")
+        for (i, v) in vectors.enumerated() { try b.append(id: id(i), vector: v) }
+        try b.finish()
+    }
+}
+
 /// Every id and the bits of its vector, for exact comparisons.
 public func snapshot(_ store: Store, _ table: String) throws -> [String: [UInt32]] {
     try store.read { txn in
