@@ -59,13 +59,8 @@ package enum Service {
             }
         }
         router.post("/v1/rank") { request, _ in
-            var request = request
-            let body: ByteBuffer
-            do { body = try await request.collectBody(upTo: maxBodyBytes) } catch {
-                return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: maxBodyBytes))
-            }
-            return try ErrorResponse.guarded {
-                guard let r = try? JSONDecoder().decode(RankRequestJSON.self, from: Data(buffer: body)) else {
+            try await withJSONBody(request) { body in
+                guard let r = try? JSONDecoder().decode(RankRequestJSON.self, from: body) else {
                     throw HTTPRequestError.invalidBody("body must be JSON: {\"model\": \"...\", \"user\": \"...\", \"items\": [\"...\"]}")
                 }
                 guard !r.items.isEmpty, r.items.count <= maxResults else { throw HTTPRequestError.invalidParameter(name: "items", rule: "must hold 1...\(maxResults) ids") }
@@ -88,6 +83,7 @@ package enum Service {
             if let r = try? parsed.get(), r.candidates > inlineCandidateLimit { return try await offloaded(work) }
             return try work()
         }
+        addVectorRoutes(to: router, state: state)
         return router
     }
 

@@ -35,6 +35,28 @@ extension ServingView {
                             response: RecallJSON(snapshot, result, query: ["table": table, "item": id, "k": "\(options.k)"],
                                                  timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], cache: itemFields(table)))
     }
+
+    /// Items nearest to a given vector (one from an upstream model, say),
+    /// `exclude` ids left out (ids the table lacks are ignored).
+    package func recallVector(_ vector: [Float], table: String, options: SearchOptions, exclude: [String] = []) throws -> RecallAnswer {
+        let clock = ContinuousClock(), t0 = clock.now
+        let snapshot = try self.snapshot(table)
+        guard !vector.isEmpty else { throw ServingError.invalidParameter(name: "vector", rule: "must not be empty") }
+        guard vector.count == snapshot.table.dimension else {
+            throw ServingError.invalidParameter(name: "vector", rule: "has \(vector.count) components, table '\(table)' has dimension \(snapshot.table.dimension)")
+        }
+        if let bad = vector.firstIndex(where: { !$0.isFinite }) {
+            throw ServingError.invalidParameter(name: "vector", rule: "component \(bad) is not a finite number")
+        }
+        var options = options
+        for id in exclude { if let row = snapshot.row(of: id) { options.excludedRows.insert(row) } }
+        let t1 = clock.now
+        let result = try snapshot.search(vector, options: options)
+        let t2 = clock.now
+        return RecallAnswer(snapshot: snapshot, result: result,
+                            response: RecallJSON(snapshot, result, query: ["table": table, "vector_dimension": "\(vector.count)", "k": "\(options.k)"],
+                                                 timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], cache: itemFields(table)))
+    }
 }
 
 /// A recall answer: the response and what it was computed from.

@@ -10,17 +10,24 @@ import Serving
 import RecsysTestSupport
 import XCTest
 
+/// The service over a four-item store (item2vec 3-d, one user, titles and genres).
+func makeApp(_ dir: TempDir) throws -> (Application<RouterResponder<BasicRequestContext>>, Store) {
+    let store = try Store(path: dir.file("s.lmdb"))
+    try store.importVectors(from: dir.write("items.txt", "1:1 0 0\n2:0.9 0.1 0\n3:0 1 0\n4:0 0 1\n"), table: "item2vec")
+    try store.importVectors(from: dir.write("users.txt", "u1:1 0.05 0\n"), table: "user", options: ImportOptions(kind: .user))
+    try store.importItems(from: dir.write("movies.csv", "movieId,title,genres\n1,One,Drama\n2,Two,Comedy|Drama\n3,Three,Comedy\n4,Four,Horror\n"))
+    var logger = Logger(label: "test")
+    logger.logLevel = .error
+    let router = Service.router(state: ServingState(store: store), metrics: ServiceMetrics(), logger: logger)
+    return (Application(router: router, logger: logger), store)
+}
+
+/// The body of a response as a JSON object.
+func jsonBody(_ r: TestResponse) throws -> [String: Any] {
+    try XCTUnwrap(JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any], String(buffer: r.body))
+}
+
 final class ServiceRouteTests: XCTestCase {
-    func makeApp(_ dir: TempDir) throws -> (Application<RouterResponder<BasicRequestContext>>, Store) {
-        let store = try Store(path: dir.file("s.lmdb"))
-        try store.importVectors(from: dir.write("items.txt", "1:1 0 0\n2:0.9 0.1 0\n3:0 1 0\n4:0 0 1\n"), table: "item2vec")
-        try store.importVectors(from: dir.write("users.txt", "u1:1 0.05 0\n"), table: "user", options: ImportOptions(kind: .user))
-        try store.importItems(from: dir.write("movies.csv", "movieId,title,genres\n1,One,Drama\n2,Two,Comedy|Drama\n3,Three,Comedy\n4,Four,Horror\n"))
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let router = Service.router(state: ServingState(store: store), metrics: ServiceMetrics(), logger: logger)
-        return (Application(router: router, logger: logger), store)
-    }
 
     func testEveryRouteAnswersJSONWithTheRightStatus() async throws {
         let dir = TempDir()

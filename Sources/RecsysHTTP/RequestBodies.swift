@@ -1,0 +1,52 @@
+import Foundation
+
+/// An id in a JSON body: a string, or a number as a JavaScript client sends
+/// it (`10292` is the id "10292"; integral numbers are written without a
+/// fraction).
+package struct JSONID: Decodable, Sendable {
+    package let value: String
+
+    package init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let s = try? c.decode(String.self) { value = s; return }
+        if let i = try? c.decode(Int64.self) { value = String(i); return }
+        if let d = try? c.decode(Double.self), d.isFinite { value = String(d); return }
+        throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath, debugDescription: "an id must be a string or a number"))
+    }
+}
+
+/// `POST /v1/recall`: the nearest items to any vector.
+package struct VectorRecallBody: Decodable {
+    package let table: String?
+    package let vector: [Float]
+    package let k: Int?
+    /// Column -> value, every pair must hold (`{"genre": "Comedy"}`).
+    package let `where`: [String: String]?
+    package let exclude: [JSONID]?
+
+    package static let shape = #"{"table": "item2vec", "vector": [...], "k": 10, "where": {"genre": "Comedy"}, "exclude": ["1"]}"#
+}
+
+/// `POST /v1/embeddings/{table}/batch-get`.
+package struct BatchGetBody: Decodable {
+    package let ids: [JSONID]
+
+    package static let shape = #"{"ids": ["1", "2", ...]}"#
+}
+
+/// Decodes a route's JSON body, or says which field is wrong and the shape expected.
+package func decodeBody<T: Decodable>(_ type: T.Type, from data: Data, shape: String) throws -> T {
+    do {
+        return try JSONDecoder().decode(T.self, from: data)
+    } catch let DecodingError.keyNotFound(key, _) {
+        throw HTTPRequestError.invalidBody("field '\(key.stringValue)' is missing; the body is \(shape)")
+    } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        throw HTTPRequestError.invalidBody("field '\(path.hasPrefix(".") ? String(path.dropFirst()) : path)' has the wrong type (\(context.debugDescription)); the body is \(shape)")
+    } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        throw HTTPRequestError.invalidBody("field '\(path.hasPrefix(".") ? String(path.dropFirst()) : path)' is invalid (\(context.debugDescription)); the body is \(shape)")
+    } catch {
+        throw HTTPRequestError.invalidBody("body must be JSON: \(shape)")
+    }
+}

@@ -1,0 +1,63 @@
+import EmbedStore
+import Foundation
+import Hummingbird
+import Recall
+import Serving
+
+/// Routes an embedding service's users expect: search by any vector, many
+/// vectors in one read, one table's metadata.
+extension Service {
+    /// Most ids `batch-get` takes, and most ids `exclude` takes.
+    package static let maxBatchIDs = 10_000
+
+    static func addVectorRoutes(to router: Router<BasicRequestContext>, state: ServingState) {
+        router.post("/v1/recall") { request, _ in
+            try await withJSONBody(request) { data in
+                let body = try decodeBody(VectorRecallBody.self, from: data, shape: VectorRecallBody.shape)
+                let k = body.k ?? 10
+                guard (1...maxResults).contains(k) else { throw HTTPRequestError.invalidParameter(name: "k", rule: "must be an integer in 1...\(maxResults), got \(k)") }
+                let exclude = body.exclude ?? []
+                guard exclude.count <= maxBatchIDs else { throw HTTPRequestError.invalidParameter(name: "exclude", rule: "holds at most \(maxBatchIDs) ids") }
+                let filters = (body.where ?? [:]).sorted { $0.key < $1.key }.map { ItemFilter(column: $0.key, value: $0.value) }
+                let answer = try state.view().recallVector(body.vector, table: body.table ?? "item2vec",
+                                                           options: SearchOptions(k: k, filters: filters), exclude: exclude.map(\.value))
+                return json(answer.response)
+            }
+        }
+        router.post("/v1/embeddings/{table}/batch-get") { request, context in
+            try await withJSONBody(request) { data in
+                let table = try pathParameter("table", context)
+                let ids = try decodeBody(BatchGetBody.self, from: data, shape: BatchGetBody.shape).ids.map(\.value)
+                guard ids.count <= maxBatchIDs else { throw HTTPRequestError.invalidParameter(name: "ids", rule: "holds at most \(maxBatchIDs) ids, got \(ids.count)") }
+                return try state.store.read { txn in
+                    let t = try txn.table(table)
+                    var found: [(id: String, vector: UnsafeBufferPointer<Float>)] = [], unknown: [String] = []
+                    found.reserveCapacity(ids.count)
+                    for id in ids {
+                        if let row = try t.row(of: id) { found.append((id, try t.vector(ofRow: row))) } else { unknown.append(id) }
+                    }
+                    // written before the transaction ends: the vectors point into the map
+                    return json(BatchVectorsJSON(table: table, dimension: t.dimension, found: found, unknown: unknown))
+                }
+            }
+        }
+        router.get("/v1/tables/{table}") { _, context in
+            try ErrorResponse.guarded {
+                let name = try pathParameter("table", context)
+                guard let info = try state.store.read({ try $0.tableInfo(name) }) else { throw StoreError.unknownTable(name) }
+                return json(TableJSON(info))
+            }
+        }
+    }
+
+    /// Collects a JSON body (413 past `maxBodyBytes`) and runs `body` on it,
+    /// errors answered as JSON with their status.
+    static func withJSONBody(_ request: Request, _ body: (Data) throws -> Response) async throws -> Response {
+        var request = request
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: maxBodyBytes) } catch {
+            return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: maxBodyBytes))
+        }
+        return try ErrorResponse.guarded { try body(Data(buffer: buffer)) }
+    }
+}
