@@ -7,10 +7,13 @@ import Serving
 package struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     package let metrics: ServiceMetrics
     package let logger: Logger
+    /// The registered routes: a known path with another method is 405, not 404.
+    package let routes: RouteTable
 
-    package init(metrics: ServiceMetrics, logger: Logger) {
+    package init(metrics: ServiceMetrics, logger: Logger, routes: RouteTable = RouteTable()) {
         self.metrics = metrics
         self.logger = logger
+        self.routes = routes
     }
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -29,6 +32,15 @@ package struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddlewar
             return response
         } catch let error as HTTPError {
             // hummingbird's own errors (no such route, wrong method) get the same JSON body as ours
+            if error.status == .notFound {
+                let allowed = routes.methods(matching: request.uri.path)
+                if !allowed.isEmpty {
+                    status = 405
+                    var response = ErrorResponse.json(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); allowed: \(allowed.map(\.rawValue).joined(separator: ", "))")
+                    response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                    return response
+                }
+            }
             status = Int(error.status.code)
             let message = error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.body ?? "\(error.status)"
             return ErrorResponse.json(error.status, message)

@@ -16,6 +16,8 @@ package struct Server {
     /// Event-loop threads that read, handle and answer requests; nil: one per core.
     package var threads: Int?
     package var logLevel: Logger.Level = .info
+    /// The origin browsers may call from (`*`: any); nil: no CORS headers.
+    package var corsOrigin: String?
 
     package init() {}
 
@@ -32,7 +34,7 @@ package struct Server {
         let state = ServingState(store: store)
         let host = host
         let app = Application(
-            router: Service.router(state: state, metrics: ServiceMetrics(), logger: logger),
+            router: Service.router(state: state, metrics: ServiceMetrics(), logger: logger, corsOrigin: corsOrigin),
             configuration: .init(address: .hostname(host, port: port), serverName: "recsys"),
             services: [StaleViewReleaser(state: state, logger: logger)],
             onServerRunning: { channel in onListening("http://\(host):\(channel.localAddress?.port ?? 0)") },

@@ -17,19 +17,27 @@ package enum Service {
     /// thread pool instead of the event loop.
     package static let inlineCandidateLimit = 2_000
 
-    package static func router(state: ServingState, metrics: ServiceMetrics, logger: Logger) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.middlewares.add(ObservabilityMiddleware(metrics: metrics, logger: logger))
+    /// - Parameter corsOrigin: the one origin (or `*`) browsers may call from; nil: no CORS headers.
+    package static func router(state: ServingState, metrics: ServiceMetrics, logger: Logger, table: RouteTable = RouteTable(),
+                               corsOrigin: String? = nil) -> Router<BasicRequestContext> {
+        // HEAD is answered for every GET route, as GET without the body.
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        let routes = Routes(router: router, table: table)
+        if let corsOrigin {
+            router.middlewares.add(CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin),
+                                                  allowMethods: [.get, .head, .post, .options]))
+        }
+        router.middlewares.add(ObservabilityMiddleware(metrics: metrics, logger: logger, routes: table))
         router.middlewares.add(StoreGuardMiddleware(store: state.store))
-        router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))) }
-        router.get("/metrics") { _, _ in
+        routes.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))) }
+        routes.get("/metrics") { _, _ in
             let tables = try state.store.read { try $0.tables() }.map { ($0.name, $0.version, $0.count) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(tables: tables, storeUsedBytes: state.store.usedBytes, storeResidentBytes: state.store.mappedResidentBytes))))
         }
-        router.get("/v1/tables") { _, _ in
+        routes.get("/v1/tables") { _, _ in
             try ErrorResponse.guarded { json(try state.store.read { try $0.tables() }.map(TableJSON.init)) }
         }
-        router.get("/v1/embeddings/{table}/{id}") { _, context in
+        routes.get("/v1/embeddings/{table}/{id}") { _, context in
             try ErrorResponse.guarded {
                 let table = try pathParameter("table", context), id = try pathParameter("id", context)
                 let body = try state.store.read { txn -> VectorJSON in
@@ -38,7 +46,7 @@ package enum Service {
                 return json(body)
             }
         }
-        router.get("/v1/recall/user/{id}") { request, context in
+        routes.get("/v1/recall/user/{id}") { request, context in
             try ErrorResponse.guarded {
                 let q = request.uri.queryParameters
                 let source = try q.get("from").map { s -> UserVectorSource in
@@ -51,14 +59,14 @@ package enum Service {
                 return json(try state.view().recallUser(user, table: q.get("table") ?? "item2vec", options: options).response)
             }
         }
-        router.get("/v1/recall/item/{id}") { request, context in
+        routes.get("/v1/recall/item/{id}") { request, context in
             try ErrorResponse.guarded {
                 let q = request.uri.queryParameters
                 let options = SearchOptions(k: try intParameter(q.get("k"), "k", default: 10))
                 return json(try state.view().recallItem(try pathParameter("id", context), table: q.get("table") ?? "item2vec", options: options).response)
             }
         }
-        router.post("/v1/rank") { request, _ in
+        routes.post("/v1/rank") { request, _ in
             try await withJSONBody(request) { body in
                 guard let r = try? JSONDecoder().decode(RankRequestJSON.self, from: body) else {
                     throw HTTPRequestError.invalidBody("body must be JSON: {\"model\": \"...\", \"user\": \"...\", \"items\": [\"...\"]}")
@@ -72,7 +80,7 @@ package enum Service {
                                              results: order.map { RankHitJSON(id: r.items[$0], score: scores[$0], title: nil) }))
             }
         }
-        router.get("/v1/recommend/user/{id}") { request, context in
+        routes.get("/v1/recommend/user/{id}") { request, context in
             let parsed = Result { try recommendRequest(request, context) }
             let work: @Sendable () throws -> Response = { try ErrorResponse.guarded { json(try Pipeline.recommend(try parsed.get(), view: try state.view())) } }
             // Ranking the default 800 candidates is ~0.3 ms of CPU: done on the
@@ -83,7 +91,7 @@ package enum Service {
             if let r = try? parsed.get(), r.candidates > inlineCandidateLimit { return try await offloaded(work) }
             return try work()
         }
-        addVectorRoutes(to: router, state: state)
+        addVectorRoutes(to: routes, state: state)
         return router
     }
 

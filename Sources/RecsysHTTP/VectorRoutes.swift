@@ -10,8 +10,8 @@ extension Service {
     /// Most ids `batch-get` takes, and most ids `exclude` takes.
     package static let maxBatchIDs = 10_000
 
-    static func addVectorRoutes(to router: Router<BasicRequestContext>, state: ServingState) {
-        router.post("/v1/recall") { request, _ in
+    static func addVectorRoutes(to routes: Routes, state: ServingState) {
+        routes.post("/v1/recall") { request, _ in
             try await withJSONBody(request) { data in
                 let body = try decodeBody(VectorRecallBody.self, from: data, shape: VectorRecallBody.shape)
                 let k = body.k ?? 10
@@ -24,7 +24,7 @@ extension Service {
                 return json(answer.response)
             }
         }
-        router.post("/v1/embeddings/{table}/batch-get") { request, context in
+        routes.post("/v1/embeddings/{table}/batch-get") { request, context in
             try await withJSONBody(request) { data in
                 let table = try pathParameter("table", context)
                 let ids = try decodeBody(BatchGetBody.self, from: data, shape: BatchGetBody.shape).ids.map(\.value)
@@ -41,7 +41,7 @@ extension Service {
                 }
             }
         }
-        router.get("/v1/tables/{table}") { _, context in
+        routes.get("/v1/tables/{table}") { _, context in
             try ErrorResponse.guarded {
                 let name = try pathParameter("table", context)
                 guard let info = try state.store.read({ try $0.tableInfo(name) }) else { throw StoreError.unknownTable(name) }

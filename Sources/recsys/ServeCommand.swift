@@ -13,8 +13,9 @@ struct ServeCommand: ParsableCommand {
         abstract: "Serve recall, ranking and recommendations over HTTP (JSON).",
         discussion: """
         Routes: GET /v1/recall/user/{id}?k=&from=&where=, GET /v1/recall/item/{id}?k=, POST /v1/rank, \
-        GET /v1/recommend/user/{id}?k=&candidates=&model=, GET /v1/embeddings/{table}/{id}, GET /v1/tables, \
-        GET /healthz, GET /metrics. Tables re-imported and models retrained while it runs are served from the \
+        GET /v1/recommend/user/{id}?k=&candidates=&model=, POST /v1/recall (by vector), GET /v1/embeddings/{table}/{id}, \
+        POST /v1/embeddings/{table}/batch-get, GET /v1/tables, GET /v1/tables/{table}, GET /healthz, GET /metrics; \
+        HEAD on every GET route, 405 with Allow for a known path with another method. Tables re-imported and models retrained while it runs are served from the \
         next request on. SIGINT/SIGTERM stop it after in-flight requests finish.
         """
     )
@@ -22,6 +23,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port: Int = 8080
     @Option(help: "Event-loop threads that read, handle and answer requests (default: one per core).") var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(name: .customLong("cors-origin"), help: "Let web pages from this origin (e.g. https://app.example.com, or *) call the service from a browser (default: no CORS headers).") var corsOrigin: String?
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -36,6 +38,7 @@ struct ServeCommand: ParsableCommand {
         }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("--log-level: unknown level '\(logLevel)'") }
         server.logLevel = level
+        server.corsOrigin = corsOrigin
         let s = try store.openExisting()
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var failure: Error?
