@@ -51,4 +51,14 @@ struct Routes {
         table.add(.post, path)
         router.post(RouterPath(path), use: handler)
     }
+
+    func put(_ path: String, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+        table.add(.put, path)
+        router.put(RouterPath(path), use: handler)
+    }
+
+    func delete(_ path: String, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+        table.add(.delete, path)
+        router.delete(RouterPath(path), use: handler)
+    }
 }

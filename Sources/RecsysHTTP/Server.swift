@@ -18,6 +18,8 @@ package struct Server {
     package var logLevel: Logger.Level = .info
     /// The origin browsers may call from (`*`: any); nil: no CORS headers.
     package var corsOrigin: String?
+    /// Tokens for reads and writes (default: reads open, writes off).
+    package var access = AccessControl()
 
     package init() {}
 
@@ -34,7 +36,7 @@ package struct Server {
         let state = ServingState(store: store)
         let host = host
         let app = Application(
-            router: Service.router(state: state, metrics: ServiceMetrics(), logger: logger, corsOrigin: corsOrigin),
+            router: Service.router(state: state, metrics: ServiceMetrics(), logger: logger, corsOrigin: corsOrigin, access: access),
             configuration: .init(address: .hostname(host, port: port), serverName: "recsys"),
             services: [StaleViewReleaser(state: state, logger: logger)],
             onServerRunning: { channel in onListening("http://\(host):\(channel.localAddress?.port ?? 0)") },

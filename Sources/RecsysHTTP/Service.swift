@@ -18,16 +18,18 @@ package enum Service {
     package static let inlineCandidateLimit = 2_000
 
     /// - Parameter corsOrigin: the one origin (or `*`) browsers may call from; nil: no CORS headers.
+    /// - Parameter access: tokens for reads and writes; by default reads are open and writes off.
     package static func router(state: ServingState, metrics: ServiceMetrics, logger: Logger, table: RouteTable = RouteTable(),
-                               corsOrigin: String? = nil) -> Router<BasicRequestContext> {
+                               corsOrigin: String? = nil, access: AccessControl = AccessControl()) -> Router<BasicRequestContext> {
         // HEAD is answered for every GET route, as GET without the body.
         let router = Router(options: .autoGenerateHeadEndpoints)
         let routes = Routes(router: router, table: table)
         if let corsOrigin {
             router.middlewares.add(CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin),
-                                                  allowMethods: [.get, .head, .post, .options]))
+                                                  allowMethods: [.get, .head, .post, .put, .delete, .options]))
         }
         router.middlewares.add(ObservabilityMiddleware(metrics: metrics, logger: logger, routes: table))
+        router.middlewares.add(ReadAccessMiddleware(access: access))
         router.middlewares.add(StoreGuardMiddleware(store: state.store))
         routes.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))) }
         routes.get("/metrics") { _, _ in
@@ -92,6 +94,7 @@ package enum Service {
             return try work()
         }
         addVectorRoutes(to: routes, state: state)
+        addWriteRoutes(to: routes, state: state, access: access)
         return router
     }
 

@@ -50,14 +50,26 @@ extension Service {
         }
     }
 
-    /// Collects a JSON body (413 past `maxBodyBytes`) and runs `body` on it,
-    /// errors answered as JSON with their status.
-    static func withJSONBody(_ request: Request, _ body: (Data) throws -> Response) async throws -> Response {
+    /// Collects a JSON body (413 past `limit`) and runs `body` on it, errors
+    /// answered as JSON with their status.
+    static func withJSONBody(_ request: Request, limit: Int = maxBodyBytes, _ body: (Data) throws -> Response) async throws -> Response {
         var request = request
         let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: maxBodyBytes) } catch {
-            return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: maxBodyBytes))
+        do { buffer = try await request.collectBody(upTo: limit) } catch {
+            return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: limit))
         }
         return try ErrorResponse.guarded { try body(Data(buffer: buffer)) }
+    }
+
+    /// `withJSONBody` for handlers that write the store: the write (and its
+    /// fsync) runs on the thread pool, not on the event loop.
+    static func withJSONBodyOffloaded(_ request: Request, limit: Int, _ body: @escaping @Sendable (Data) throws -> Response) async throws -> Response {
+        var request = request
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: limit) } catch {
+            return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: limit))
+        }
+        let data = Data(buffer: buffer)
+        return try await offloaded { try ErrorResponse.guarded { try body(data) } }
     }
 }

@@ -24,6 +24,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Event-loop threads that read, handle and answer requests (default: one per core).") var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
     @Option(name: .customLong("cors-origin"), help: "Let web pages from this origin (e.g. https://app.example.com, or *) call the service from a browser (default: no CORS headers).") var corsOrigin: String?
+    @Option(name: .customLong("write-token-file"), help: "Allow writes (PUT/DELETE /v1/embeddings/{table}/{id}, POST /v1/embeddings/{table}) to requests with `Authorization: Bearer <token>`, the token on this file's first line (at least 16 characters). Without it every write is 403.") var writeTokenFile: String?
+    @Option(name: .customLong("read-token-file"), help: "Require `Authorization: Bearer <token>` (this file's token, or the write token) for every route but /healthz.") var readTokenFile: String?
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -39,6 +41,10 @@ struct ServeCommand: ParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("--log-level: unknown level '\(logLevel)'") }
         server.logLevel = level
         server.corsOrigin = corsOrigin
+        do {
+            server.access = AccessControl(writeToken: try writeTokenFile.map(AccessControl.token(fromFile:)),
+                                          readToken: try readTokenFile.map(AccessControl.token(fromFile:)))
+        } catch { throw CLIError("\(error)") }
         let s = try store.openExisting()
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var failure: Error?
