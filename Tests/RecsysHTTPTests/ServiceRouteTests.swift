@@ -133,6 +133,13 @@ final class ServiceRouteTests: XCTestCase {
                 XCTAssertEqual(ids.first, "1", "label is 1 for movies 1-2")
                 XCTAssertEqual(body["unknown"] as? [String], ["item zz"])
             }
+            // numeric ids, as a JavaScript client sends them, are the same ids
+            try await client.execute(uri: "/v1/rank", method: .post, body: ByteBuffer(string: "{\"model\":\"m\",\"user\":\"u1\",\"items\":[4, 1]}")) { r in
+                XCTAssertEqual(r.status, .ok, String(buffer: r.body))
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]
+                XCTAssertEqual((body["results"] as! [[String: Any]]).map { $0["id"] as! String }.first, "1")
+                XCTAssertEqual(body["unknown"] as? [String], [])
+            }
             try await client.execute(uri: "/v1/recommend/user/u1?k=2&model=m", method: .get) { r in
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]
                 XCTAssertEqual(body["model"] as? String, "m")
