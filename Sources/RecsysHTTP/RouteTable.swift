@@ -42,23 +42,15 @@ struct Routes {
     let router: Router<BasicRequestContext>
     let table: RouteTable
 
-    func get(_ path: String, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
-        table.add(.get, path)
-        router.get(RouterPath(path), use: handler)
+    typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+
+    func on(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
+        table.add(method, path)
+        router.on(RouterPath(path), method: method, use: handler)
     }
 
-    func post(_ path: String, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
-        table.add(.post, path)
-        router.post(RouterPath(path), use: handler)
-    }
-
-    func put(_ path: String, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
-        table.add(.put, path)
-        router.put(RouterPath(path), use: handler)
-    }
-
-    func delete(_ path: String, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
-        table.add(.delete, path)
-        router.delete(RouterPath(path), use: handler)
-    }
+    func get(_ path: String, _ handler: @escaping Handler) { on(.get, path, handler) }
+    func post(_ path: String, _ handler: @escaping Handler) { on(.post, path, handler) }
+    func put(_ path: String, _ handler: @escaping Handler) { on(.put, path, handler) }
+    func delete(_ path: String, _ handler: @escaping Handler) { on(.delete, path, handler) }
 }
