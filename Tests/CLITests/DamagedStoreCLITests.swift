@@ -65,6 +65,9 @@ final class DamagedStoreCLITests: XCTestCase {
         var r = try recsysUnprivileged(["recall", "item", "1", "--table", "item2vec", "-k", "3", "--tsv", "--store", store])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout.split(separator: "\n").count, 4, r.stdout)
+        // verify needs no write: it checks a read-only store in a read snapshot
+        r = try recsysUnprivileged(["store", "verify", "--store", store])
+        XCTAssertEqual(r.status, 0, r.stderr)
         r = try recsysUnprivileged(["embedding", "delete", "item2vec", "--store", store])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("read-only here"), r.stderr)
