@@ -22,16 +22,18 @@ package struct BatchGetBody: Decodable {
 
 /// Decodes a route's JSON body, or says which field is wrong and the shape expected.
 package func decodeBody<T: Decodable>(_ type: T.Type, from data: Data, shape: String) throws -> T {
+    func field(_ path: [CodingKey]) -> String {
+        let text = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return text.hasPrefix(".") ? String(text.dropFirst()) : text
+    }
     do {
         return try JSONDecoder().decode(T.self, from: data)
     } catch let DecodingError.keyNotFound(key, _) {
         throw HTTPRequestError.invalidBody("field '\(key.stringValue)' is missing; the body is \(shape)")
     } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        throw HTTPRequestError.invalidBody("field '\(path.hasPrefix(".") ? String(path.dropFirst()) : path)' has the wrong type (\(context.debugDescription)); the body is \(shape)")
+        throw HTTPRequestError.invalidBody("field '\(field(context.codingPath))' has the wrong type (\(context.debugDescription)); the body is \(shape)")
     } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        throw HTTPRequestError.invalidBody("field '\(path.hasPrefix(".") ? String(path.dropFirst()) : path)' is invalid (\(context.debugDescription)); the body is \(shape)")
+        throw HTTPRequestError.invalidBody("field '\(field(context.codingPath))' is invalid (\(context.debugDescription)); the body is \(shape)")
     } catch {
         throw HTTPRequestError.invalidBody("body must be JSON: \(shape)")
     }

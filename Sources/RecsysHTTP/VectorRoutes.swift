@@ -53,23 +53,21 @@ extension Service {
     /// Collects a JSON body (413 past `limit`) and runs `body` on it, errors
     /// answered as JSON with their status.
     static func withJSONBody(_ request: Request, limit: Int = maxBodyBytes, _ body: (Data) throws -> Response) async throws -> Response {
-        var request = request
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: limit) } catch {
-            return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: limit))
-        }
-        return try ErrorResponse.guarded { try body(Data(buffer: buffer)) }
+        guard let data = await bodyData(request, limit: limit) else { return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: limit)) }
+        return try ErrorResponse.guarded { try body(data) }
     }
 
     /// `withJSONBody` for handlers that write the store: the write (and its
     /// fsync) runs on the thread pool, not on the event loop.
     static func withJSONBodyOffloaded(_ request: Request, limit: Int, _ body: @escaping @Sendable (Data) throws -> Response) async throws -> Response {
-        var request = request
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: limit) } catch {
-            return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: limit))
-        }
-        let data = Data(buffer: buffer)
+        guard let data = await bodyData(request, limit: limit) else { return ErrorResponse.response(for: HTTPRequestError.bodyTooLarge(limit: limit)) }
         return try await offloaded { try ErrorResponse.guarded { try body(data) } }
+    }
+
+    /// The request's body, nil when it is longer than `limit`.
+    private static func bodyData(_ request: Request, limit: Int) async -> Data? {
+        var request = request
+        guard let buffer = try? await request.collectBody(upTo: limit) else { return nil }
+        return Data(buffer: buffer)
     }
 }
