@@ -48,7 +48,7 @@ let package = Package(
         // offline jobs over raw interaction logs: ranking samples
         .target(name: "Offline", dependencies: ["EmbedStore"]),
         // the recall -> rank pipeline and its caches: one API for the CLI and the service
-        .target(name: "Serving", dependencies: ["EmbedStore", "Recall", "Ranker"], swiftSettings: simdFlags),
+        .target(name: "Serving", dependencies: ["EmbedStore", "Recall", "Ranker", "CKernels"], swiftSettings: simdFlags),
         // routes, error -> status mapping, metrics: the HTTP face of Serving
         .target(
             name: "RecsysHTTP",

@@ -1,3 +1,5 @@
+#define _GNU_SOURCE /* memmem */
+#include <string.h>
 #include "CKernels.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
@@ -122,4 +124,10 @@ void recsys_explain_fatal_signals(const char *message) {
     keep_message(&fatal_message, message);
     install(SIGSEGV, fatal_explain, &fatal_previous[0]);
     install(SIGBUS, fatal_explain, &fatal_previous[1]);
+}
+
+/* glibc's memmem (two-way search, SIMD first-byte scan): Swift's Glibc
+   module does not export it, as it is a GNU extension. */
+const void *recsys_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length);
 }

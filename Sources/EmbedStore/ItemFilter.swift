@@ -26,9 +26,9 @@ extension Transaction {
     /// filter names (a typo would otherwise match nothing, silently).
     public func forEachRow(of table: VectorTable, matching filters: [ItemFilter], _ body: (Int) -> Void) throws {
         let columns = try itemColumns()
-        if columns.isEmpty { throw StoreError.invalidArgument("--where needs item metadata: run `recsys items import FILE` first") }
+        if columns.isEmpty { throw StoreError.invalidArgument("filtering by item column ('where') needs item metadata, and the store has none", remedy: Remedy(commandLine: "run `recsys items import FILE` first")) }
         for f in filters where !columns.contains(f.column) && !(f.column == "genre" && columns.contains("genres")) && f.column != "id" {
-            throw StoreError.invalidArgument("--where: the items table has no column '\(f.column)' (columns: \(columns.joined(separator: ", ")))")
+            throw StoreError.invalidArgument("where: the items table has no column '\(f.column)' (columns: \(columns.joined(separator: ", ")))")
         }
         try table.forEachID { row, rawID in
             let id = String(decoding: rawID, as: UTF8.self)

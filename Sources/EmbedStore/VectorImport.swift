@@ -73,7 +73,7 @@ extension Store {
                 records += 1
                 do {
                     try id.withUnsafeBytes { i in try vector.withUnsafeBufferPointer { try builder.append(id: i, vector: $0) } }
-                } catch StoreError.invalidArgument(let reason) {
+                } catch StoreError.invalidArgument(let reason, _) {
                     throw StoreError.badInput(file: path, location: reader.location, reason: reason)
                 }
                 if records & 0x3FFF == 0 { progress?(records, reader.bytesRead, input.size) }
@@ -165,7 +165,7 @@ extension Store {
         while try reader.next(id: &id, vector: &v) {
             do {
                 try v.withUnsafeBufferPointer(validateFinite)
-            } catch StoreError.invalidArgument(let reason) {
+            } catch StoreError.invalidArgument(let reason, _) {
                 throw StoreError.badInput(file: path, location: reader.location, reason: reason)
             }
             out.append((String(decoding: id, as: UTF8.self), v))

@@ -1,5 +1,7 @@
+import EmbedStore
+
 /// Errors raised by the ranking stage, with messages a user can act on.
-public enum RankerError: Error, CustomStringConvertible, Equatable, Sendable {
+public enum RankerError: ExplainedError, Equatable, Sendable {
     /// The feature spec is invalid.
     case badSpec(String)
     /// A samples file is malformed: `file:line: reason`.
@@ -9,11 +11,16 @@ public enum RankerError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A training option is invalid.
     case badOption(String)
 
-    public var description: String {
+    public var remedy: Remedy? {
+        guard case let .unknownModel(name) = self else { return nil }
+        return Remedy(commandLine: "train one with `recsys train --model \(name)`", http: "GET /v1/models lists the models")
+    }
+
+    public var problem: String {
         switch self {
         case let .badSpec(m): return "feature spec: \(m)"
         case let .badSamples(file, line, reason): return line > 0 ? "\(file):\(line): \(reason)" : "\(file): \(reason)"
-        case let .unknownModel(name): return "no model named '\(name)' (train one with `recsys train --model \(name)`)"
+        case let .unknownModel(name): return "no model named '\(name)'"
         case let .badOption(m): return m
         }
     }

@@ -50,8 +50,9 @@ extension RecallSnapshot {
         missing.reverse()
         guard !seen.isEmpty else {
             throw RecallError.noUserVector(items.isEmpty
-                ? "the user has no history to average (give --history ID,ID,... or import one with `recsys history import`)"
-                : "none of the history's \(items.count) items is in table '\(table.name)'")
+                ? "the user has no history to average"
+                : "none of the history's \(items.count) items is in table '\(table.name)'",
+                remedy: items.isEmpty ? Remedy(commandLine: "give --history ID,ID,... or import histories with `recsys history import`") : nil)
         }
         let inv = 1 / Float(averaged)
         let what = averaged < seen.count ? "mean of the last \(averaged) of \(seen.count) history items" : "mean of \(seen.count) history items"
@@ -63,7 +64,9 @@ extension Transaction {
     /// The stored embedding of `user` in `userTable`, checked against `dimension`.
     public func userEmbedding(_ user: String, userTable: String, dimension: Int) throws -> [Float] {
         guard let t = try tableInfo(userTable) else {
-            throw RecallError.noUserVector("no user table '\(userTable)' (import one with `recsys embedding import FILE --table \(userTable) --kind user`, or use --from history)")
+            throw RecallError.noUserVector("no user table '\(userTable)'", remedy: Remedy(
+                commandLine: "import one with `recsys embedding import FILE --table \(userTable) --kind user`, or use --from history",
+                http: "use from=history, or user_table to name another table"))
         }
         let table = try self.table(t.name)
         guard let r = try table.row(of: user) else {

@@ -63,6 +63,7 @@ package enum ErrorResponse {
         let message: String
         switch error {
         case let e as HTTPError: message = e.body ?? "\(e.status)"
+        case let e as ExplainedError: message = e.httpDescription
         case let e as CustomStringConvertible: message = e.description
         default: message = "\(error)"
         }

@@ -69,17 +69,10 @@ package enum Service {
             }
         }
         routes.post("/v1/rank") { request, _ in
-            try await withJSONBody(request) { body in
-                guard let r = try? JSONDecoder().decode(RankRequestJSON.self, from: body) else {
-                    throw HTTPRequestError.invalidBody("body must be JSON: {\"model\": \"...\", \"user\": \"...\", \"items\": [\"...\"]}")
-                }
+            try await withJSONBody(request) { data in
+                let r = try decodeBody(RankRequestJSON.self, from: data, shape: RankRequestJSON.shape)
                 guard !r.items.isEmpty, r.items.count <= maxResults else { throw HTTPRequestError.invalidParameter(name: "items", rule: "must hold 1...\(maxResults) ids") }
-                let view = try state.view()
-                guard let model = try view.model(r.model) else { throw RankerError.unknownModel(r.model ?? "(any)") }
-                let (scores, unknown) = try state.store.read { txn in try model.score(txn, user: r.user, items: r.items) }
-                let order = r.items.indices.sorted { scores[$0] > scores[$1] }
-                return json(RankResponseJSON(model: model.record.name, user: r.user, unknown: unknown,
-                                             results: order.map { RankHitJSON(id: r.items[$0], score: scores[$0], title: nil) }))
+                return json(try state.view().rank(user: r.user, items: r.items, model: r.model))
             }
         }
         routes.get("/v1/recommend/user/{id}") { request, context in
@@ -94,6 +87,8 @@ package enum Service {
             return try work()
         }
         addVectorRoutes(to: routes, state: state)
+        addBrowseRoutes(to: routes, state: state)
+        addPageRoutes(to: routes)
         addWriteRoutes(to: routes, state: state, access: access)
         return router
     }
@@ -127,9 +122,9 @@ package enum Service {
         return decoded
     }
 
-    package static func intParameter(_ value: String?, _ name: String, default d: Int) throws -> Int {
+    package static func intParameter(_ value: String?, _ name: String, default d: Int, max: Int = maxResults) throws -> Int {
         guard let value else { return d }
-        guard let v = Int(value), v > 0, v <= maxResults else { throw HTTPRequestError.invalidParameter(name: name, rule: "must be an integer in 1...\(maxResults), got '\(value)'") }
+        guard let v = Int(value), v > 0, v <= max else { throw HTTPRequestError.invalidParameter(name: name, rule: "must be an integer in 1...\(max), got '\(value)'") }
         return v
     }
 
@@ -144,6 +139,8 @@ package enum Service {
     package static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .iso8601
+        e.keyEncodingStrategy = .convertToSnakeCase  // every body's key style (column names in dictionaries stay as imported)
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let data = (try? e.encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -106,9 +106,16 @@ package struct JSONWriter: ~Copyable {
         append(UInt8(ascii: "}"))
     }
 
-    package mutating func object(_ d: [String: String]) {
+    package mutating func object(_ d: [String: QueryValue]) {
         raw("{")
-        for (i, k) in d.keys.sorted().enumerated() { if i > 0 { raw(",") }; string(k); raw(":"); string(d[k]!) }
+        for (i, k) in d.keys.sorted().enumerated() {
+            if i > 0 { raw(",") }
+            string(k); raw(":")
+            switch d[k]! {
+            case let .text(s): string(s)
+            case let .int(n): number(n)
+            }
+        }
         raw("}")
     }
     package mutating func numbers(_ d: [String: Double]) {

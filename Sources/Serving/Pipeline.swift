@@ -114,7 +114,7 @@ package enum Pipeline {
             order = TopK.descendingOrder(scores, limit: r.k)
             rankScores = scores
         } else if model == nil {
-            notes.append("no ranking model in the store: results are in recall order (train one with `recsys train`)")
+            notes.append("no ranking model in the store: results are in recall order")
         }
         let t3 = clock.now
         let top = Array(order.prefix(r.k))

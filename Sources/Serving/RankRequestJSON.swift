@@ -4,6 +4,8 @@ package struct RankRequestJSON: Decodable {
     package let user: String
     package let items: [String]
 
+    package static let shape = #"{"model": "...", "user": "...", "items": ["...", ...]}"#
+
     enum CodingKeys: String, CodingKey { case model, user, items }
 
     package init(from decoder: Decoder) throws {

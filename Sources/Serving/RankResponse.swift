@@ -11,18 +11,20 @@ package struct RankHitJSON: Encodable {
     }
 }
 
-/// The answer to a rank request: the model, the user, ids with no stored
-/// features, and the items best first.
+/// The answer to a rank request: the model, the user, item ids with no
+/// stored features (not scored), and the known items best first.
 package struct RankResponseJSON: Encodable {
     package let model: String
     package let user: String
     package let unknown: [String]
+    package let note: String?
     package let results: [RankHitJSON]
 
-    package init(model: String, user: String, unknown: [String], results: [RankHitJSON]) {
+    package init(model: String, user: String, unknown: [String], note: String?, results: [RankHitJSON]) {
         self.model = model
         self.user = user
         self.unknown = unknown
+        self.note = note
         self.results = results
     }
 }

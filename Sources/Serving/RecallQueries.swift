@@ -17,7 +17,7 @@ extension ServingView {
         let result = try snapshot.search(query.vector, options: options)
         let t2 = clock.now
         return RecallAnswer(snapshot: snapshot, result: result,
-                            response: RecallJSON(snapshot, result, query: ["table": table, "user": request.user ?? "", "from": query.source, "k": "\(options.k)"],
+                            response: RecallJSON(snapshot, result, query: ["table": .text(table), "user": .text(request.user ?? ""), "from": .text(query.source), "k": .int(options.k)],
                                                  timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], cache: itemFields(table)))
     }
 
@@ -32,7 +32,7 @@ extension ServingView {
         let result = try snapshot.search(snapshot.vector(ofRow: row), options: options)
         let t2 = clock.now
         return RecallAnswer(snapshot: snapshot, result: result,
-                            response: RecallJSON(snapshot, result, query: ["table": table, "item": id, "k": "\(options.k)"],
+                            response: RecallJSON(snapshot, result, query: ["table": .text(table), "item": .text(id), "k": .int(options.k)],
                                                  timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], cache: itemFields(table)))
     }
 
@@ -54,7 +54,7 @@ extension ServingView {
         let result = try snapshot.search(vector, options: options)
         let t2 = clock.now
         return RecallAnswer(snapshot: snapshot, result: result,
-                            response: RecallJSON(snapshot, result, query: ["table": table, "vector_dimension": "\(vector.count)", "k": "\(options.k)"],
+                            response: RecallJSON(snapshot, result, query: ["table": .text(table), "vector_dimension": .int(vector.count), "k": .int(options.k)],
                                                  timings: ["lookup_ms": (t1 - t0).milliseconds, "search_ms": (t2 - t1).milliseconds], cache: itemFields(table)))
     }
 }

@@ -19,8 +19,24 @@ package struct RecallHitJSON: ItemResult, Encodable {
     }
 }
 
+/// A value in a response's `query` echo: text, or a number kept a number.
+package enum QueryValue: Encodable, Sendable, Equatable, ExpressibleByStringLiteral {
+    case text(String)
+    case int(Int)
+
+    package init(stringLiteral value: String) { self = .text(value) }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case let .text(s): try c.encode(s)
+        case let .int(i): try c.encode(i)
+        }
+    }
+}
+
 package struct RecallJSON: Encodable {
-    package let query: [String: String]
+    package let query: [String: QueryValue]
     package let method: String
     package let candidates: Int
     package let probes: Int
@@ -36,7 +52,7 @@ package struct RecallJSON: Encodable {
 extension RecallJSON {
     /// The one JSON shape of a recall answer, for the command line and the
     /// service (which passes its per-snapshot cache of item fields).
-    package init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: String], timings: [String: Double], cache: ItemFieldCache? = nil) {
+    package init(_ snapshot: RecallSnapshot, _ result: SearchResult, query: [String: QueryValue], timings: [String: Double], cache: ItemFieldCache? = nil) {
         let rows = result.hits.map(\.row)
         let fields = cache?.fields(snapshot, rows: rows) ?? ItemFieldList(owning: ItemFields.lookup(snapshot, rows: rows))
         self.init(query: query, method: result.method.rawValue, candidates: result.candidates, probes: result.probes, note: result.note,

@@ -1,16 +1,23 @@
+import EmbedStore
+
 /// A request the serving layer cannot answer as asked. Each case names what
 /// the caller must change; the HTTP layer maps every case to its status in
 /// one place (`ErrorResponse`).
-package enum ServingError: Error, CustomStringConvertible, Equatable {
+package enum ServingError: ExplainedError, Equatable {
     /// A parameter is out of range or malformed (400): its name and the rule.
     case invalidParameter(name: String, rule: String)
     /// The request names no user, vector or history to build the query from (400).
     case missingQuery
 
-    package var description: String {
+    package var problem: String {
         switch self {
         case let .invalidParameter(name, rule): return "\(name) \(rule)"
-        case .missingQuery: return "give a user id, or the query with --vector or --history"
+        case .missingQuery: return "no user, vector or history to build the query from"
         }
+    }
+
+    package var remedy: Remedy? {
+        guard self == .missingQuery else { return nil }
+        return Remedy(commandLine: "give a user id, --vector or --history")
     }
 }

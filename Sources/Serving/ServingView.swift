@@ -14,6 +14,7 @@ package final class ServingView: @unchecked Sendable {
     private var snapshots: [String: RecallSnapshot] = [:]
     private var fieldCaches: [String: ItemFieldCache] = [:]
     private var chosen: [String: RankerModel?] = [:]
+    private var derived: [String: Any] = [:]
     /// By table and model (a view keeps the models it chose alive, so their identities stay unique).
     private var rowIndexes: [RowIndexKey: ItemRowIndex] = [:]
     private struct RowIndexKey: Hashable { let table: String; let model: ObjectIdentifier }
@@ -49,6 +50,19 @@ package final class ServingView: @unchecked Sendable {
         let index = model.rowIndex(count: snapshot.table.count)
         rowIndexes[key] = index
         return index
+    }
+
+    /// A value derived from this snapshot, made once (outside the lock, so a
+    /// slow build holds up no other request; a racing build's result is dropped).
+    package func cached<T>(_ key: String, _ make: () throws -> T) throws -> T {
+        lock.lock()
+        if let v = derived[key] as? T { lock.unlock(); return v }
+        lock.unlock()
+        let v = try make()
+        lock.lock(); defer { lock.unlock() }
+        if let first = derived[key] as? T { return first }
+        derived[key] = v
+        return v
     }
 
     /// `name`, or the most recently trained model when nil; nil when the store has none.

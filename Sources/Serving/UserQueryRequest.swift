@@ -39,7 +39,8 @@ package struct UserQueryRequest {
         }
         let items = history ?? stored
         if source == nil && embedding == nil && items.isEmpty {
-            throw RecallError.noUserVector("unknown user '\(user)': not in table '\(userTable)' and no stored history (give --history or --vector)")
+            throw RecallError.noUserVector("unknown user '\(user)': not in table '\(userTable)' and no stored history",
+                                           remedy: Remedy(commandLine: "give --history or --vector", http: "POST /v1/recall takes a vector"))
         }
         switch embedding {
         case let v?:

@@ -36,6 +36,8 @@ struct ItemsCommand: ParsableCommand {
                 guard let item = try txn.item(id) else { throw CLIError("no item with id '\(id)' (see `recsys items import`)") }
                 return item
             }) }
+            // the service's item shape: genres a list, other columns under fields
+            if output.json { printJSON(items.map(ItemJSON.init)); return }
             var t = ResultTable(columns: columns.isEmpty ? ["id"] : columns)
             for item in items {
                 t.rows.append([.text(item.id)] + columns.dropFirst().map { .text(item.fields[$0] ?? "") })

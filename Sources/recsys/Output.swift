@@ -81,6 +81,8 @@ struct ResultTable {
 func printJSON<T: Encodable>(_ value: T) {
     let e = JSONEncoder()
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    e.dateEncodingStrategy = .iso8601
+    e.keyEncodingStrategy = .convertToSnakeCase  // the service's key style: one shape in both
     e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     let data = (try? e.encode(value)) ?? Data("{}".utf8)
     writeStdout(String(decoding: data, as: UTF8.self) + "\n")

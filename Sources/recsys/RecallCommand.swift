@@ -84,6 +84,7 @@ struct RecallCommand: ParsableCommand {
         @Option(help: "Tables to use, comma-separated (a sweep, at most the index's).") var tables: String?
         @Option(help: "Candidates re-scored per result, comma-separated (a sweep; 0: all; default: the index's).") var rescore: String?
         @Flag(help: "Copy the vectors into huge-page memory first, as `recsys serve` does.") var resident = false
+        @Flag(inversion: .prefixedNo, help: "Keep the figures in the store (the service's tables page plots them).") var record = true
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
@@ -155,6 +156,11 @@ struct RecallCommand: ParsableCommand {
                 }
             }
             if output.json { printJSON(evaluations) } else { rowsOut.print(output) }
+            if record {
+                let kept = RecordedEvaluations(table: table, tableVersion: snapshot.table.info.version,
+                                               indexCreatedAt: exactOnly ? nil : snapshot.indexInfo?.createdAt, rows: evaluations)
+                do { try s.write { try kept.save($0) } } catch StoreError.readOnly { writeStderr("note: the store is read-only here: figures not kept\n") }
+            }
         }
 
         func merge(_ evals: [RecallEvaluation]) -> RecallEvaluation {

@@ -26,7 +26,7 @@ final class Item2VecCLITests: XCTestCase {
         XCTAssertEqual(body["users"] as? Int, 120)
         let rows = try XCTUnwrap(body["rows"] as? [[String: Any]])
         func hitRate(_ method: String, _ k: Int) -> Double {
-            rows.first { $0["method"] as? String == method && $0["k"] as? Int == k }?["hitRate"] as? Double ?? -1
+            rows.first { $0["method"] as? String == method && $0["k"] as? Int == k }?["hit_rate"] as? Double ?? -1
         }
         XCTAssertGreaterThan(hitRate("exact", 10), hitRate("most popular", 10) + 0.2, r.stdout)
         // the users' histories were stored: recall by history excludes them

@@ -11,15 +11,30 @@ import RecsysTestSupport
 import XCTest
 
 /// The service over a four-item store (item2vec 3-d, one user, titles and genres).
-func makeApp(_ dir: TempDir) throws -> (Application<RouterResponder<BasicRequestContext>>, Store) {
+func makeApp(_ dir: TempDir, access: AccessControl = AccessControl(), routes: RouteTable = RouteTable()) throws -> (Application<RouterResponder<BasicRequestContext>>, Store) {
     let store = try Store(path: dir.file("s.lmdb"))
     try store.importVectors(from: dir.write("items.txt", "1:1 0 0\n2:0.9 0.1 0\n3:0 1 0\n4:0 0 1\n"), table: "item2vec")
     try store.importVectors(from: dir.write("users.txt", "u1:1 0.05 0\n"), table: "user", options: ImportOptions(kind: .user))
     try store.importItems(from: dir.write("movies.csv", "movieId,title,genres\n1,One,Drama\n2,Two,Comedy|Drama\n3,Three,Comedy\n4,Four,Horror\n"))
     var logger = Logger(label: "test")
     logger.logLevel = .error
-    let router = Service.router(state: ServingState(store: store), metrics: ServiceMetrics(), logger: logger)
+    let router = Service.router(state: ServingState(store: store), metrics: ServiceMetrics(), logger: logger, table: routes, access: access)
     return (Application(router: router, logger: logger), store)
+}
+
+/// Trains and stores model `m` over users u0-u2 and items 1-4 of `makeApp`'s
+/// store (label 1 for items 1-2), with feature rows for them.
+func storeSmallModel(_ dir: TempDir, _ store: Store) throws {
+    var csv = "userId,movieId,g,x,label\n"
+    for i in 0..<200 { csv += "u\(i % 3),\(1 + i % 4),\(["A", "B"][i % 2]),\(Float(i % 4)),\(i % 4 < 2 ? 1 : 0)\n" }
+    let spec = FeatureSpec(categorical: [CategoricalFeature(name: "g", vocabulary: ["A", "B"], dimension: 2, entity: .user),
+                                         CategoricalFeature(name: "movieId", identity: 10, dimension: 2, entity: .item)],
+                           numeric: [NumericFeature(name: "x", transform: .standardize, entity: .item)],
+                           label: "label", userID: "userId", itemID: "movieId", hidden: [4])
+    let data = try SampleSet.load(dir.write("s.csv", csv), spec: spec)
+    let model = try EmbeddingMLP(spec: spec, seed: 1)
+    try Trainer(model: model).train(data, options: TrainingOptions(epochs: 30, batchSize: 16, learningRate: 0.05))
+    try store.write { try RankerModel.save($0, name: "m", model: model, options: TrainingOptions(), metrics: [:], data: data) }
 }
 
 /// The body of a response as a JSON object.
@@ -115,23 +130,17 @@ final class ServiceRouteTests: XCTestCase {
     func testRankRouteUsesTheStoredModel() async throws {
         let dir = TempDir()
         let (app, store) = try makeApp(dir)
-        var csv = "userId,movieId,g,x,label\n"
-        for i in 0..<200 { csv += "u\(i % 3),\(1 + i % 4),\(["A", "B"][i % 2]),\(Float(i % 4)),\(i % 4 < 2 ? 1 : 0)\n" }
-        let spec = FeatureSpec(categorical: [CategoricalFeature(name: "g", vocabulary: ["A", "B"], dimension: 2, entity: .user),
-                                             CategoricalFeature(name: "movieId", identity: 10, dimension: 2, entity: .item)],
-                               numeric: [NumericFeature(name: "x", transform: .standardize, entity: .item)],
-                               label: "label", userID: "userId", itemID: "movieId", hidden: [4])
-        let data = try SampleSet.load(dir.write("s.csv", csv), spec: spec)
-        let model = try EmbeddingMLP(spec: spec, seed: 1)
-        try Trainer(model: model).train(data, options: TrainingOptions(epochs: 30, batchSize: 16, learningRate: 0.05))
-        try store.write { try RankerModel.save($0, name: "m", model: model, options: TrainingOptions(), metrics: [:], data: data) }
+        try storeSmallModel(dir, store)
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/rank", method: .post, body: ByteBuffer(string: "{\"model\":\"m\",\"user\":\"u1\",\"items\":[\"4\",\"1\",\"zz\"]}")) { r in
                 XCTAssertEqual(r.status, .ok)
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]
                 let ids = (body["results"] as! [[String: Any]]).map { $0["id"] as! String }
                 XCTAssertEqual(ids.first, "1", "label is 1 for movies 1-2")
-                XCTAssertEqual(body["unknown"] as? [String], ["item zz"])
+                // an item without features is listed, not scored among real ones
+                XCTAssertEqual(body["unknown"] as? [String], ["zz"])
+                XCTAssertFalse(ids.contains("zz"))
+                XCTAssertEqual((body["results"] as! [[String: Any]]).first?["title"] as? String, "One")
             }
             // numeric ids, as a JavaScript client sends them, are the same ids
             try await client.execute(uri: "/v1/rank", method: .post, body: ByteBuffer(string: "{\"model\":\"m\",\"user\":\"u1\",\"items\":[4, 1]}")) { r in
@@ -139,6 +148,19 @@ final class ServiceRouteTests: XCTestCase {
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]
                 XCTAssertEqual((body["results"] as! [[String: Any]]).map { $0["id"] as! String }.first, "1")
                 XCTAssertEqual(body["unknown"] as? [String], [])
+            }
+            // the user a request is about must be known (as on the recall and recommend routes)
+            try await client.execute(uri: "/v1/rank", method: .post, body: ByteBuffer(string: "{\"model\":\"m\",\"user\":\"nobody\",\"items\":[\"1\"]}")) { r in
+                XCTAssertEqual(r.status, .notFound)
+                XCTAssertEqual(try jsonBody(r)["error"] as? String, "unknown user 'nobody': no stored features and no history")
+            }
+            try await client.execute(uri: "/v1/rank", method: .post, body: ByteBuffer(string: "{\"model\":\"nope\",\"user\":\"u1\",\"items\":[\"1\"]}")) { r in
+                XCTAssertEqual(r.status, .notFound)
+                XCTAssertEqual(try jsonBody(r)["error"] as? String, "no model named 'nope' (GET /v1/models lists the models)")
+            }
+            try await client.execute(uri: "/v1/rank", method: .post, body: ByteBuffer(string: "{\"user\":\"u1\"}")) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertTrue((try jsonBody(r)["error"] as? String ?? "").hasPrefix("field 'items' is missing"))
             }
             try await client.execute(uri: "/v1/recommend/user/u1?k=2&model=m", method: .get) { r in
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as! [String: Any]

@@ -64,7 +64,7 @@ def holdout(store, ratings, table):
     for name, extra in (("", []), ("recent_", ["--recent", str(RECENT)])):
         _, text = run(["recall", "holdout", "--ratings", ratings, "--table", table, "-k", "10,100", "--json", "--store", store] + extra)
         e = json.loads(text)
-        get = lambda m, k: next(r["hitRate"] for r in e["rows"] if r["method"] == m and r["k"] == k)
+        get = lambda m, k: next(r["hit_rate"] for r in e["rows"] if r["method"] == m and r["k"] == k)
         out.update({f"{name}hit@10": get("exact", 10), f"{name}hit@100": get("exact", 100), "popular_hit@100": get("most popular", 100), "users": e["users"]})
     return out
 

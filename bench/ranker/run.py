@@ -21,7 +21,7 @@ def ours(spec, numeric, batch, lr, seed, model="bench"):
            "--learning-rate", str(lr), "--epochs", "5", "--seed", str(seed), "--store", STORE, "--json"]
     if numeric: cmd += ["--numeric", numeric]
     r = json.loads(run(cmd))
-    return {"test": r["test"], "train_samples_per_s": statistics.mean(e["samplesPerSecond"] for e in r["epochs"])}
+    return {"test": r["test"], "train_samples_per_s": statistics.mean(e["samples_per_second"] for e in r["epochs"])}
 
 def summary(runs, key):
     v = [r["test"][key] for r in runs]

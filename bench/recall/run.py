@@ -50,9 +50,9 @@ def ours(name, base_path, query_path, gt_path, n):
     sweep = run([RECSYS, "recall", "eval", "--table", "base", "--queries", query_path, "--groundtruth", gt_path, "--store", store,
                  "--json", "--resident", "--probes", "1,2,3,4,6,8,12,16,24", "--rescore", "0,8,16", "--tables", ",".join(str(t) for t in sorted({max(1, L // 2), L}))])
     for e in json.loads(sweep):
-        points.append({"recall": e["recall"], "qps": e["queriesPerSecond"], "params": f"L={e['tables']} K={info['parameters']['bits']} probes={e['probes']} rescore={e['rescore']}", "candidates": e["candidates"], "gathered": e["gathered"]})
+        points.append({"recall": e["recall"], "qps": e["queries_per_second"], "params": f"L={e['tables']} K={info['parameters']['bits']} probes={e['probes']} rescore={e['rescore']}", "candidates": e["candidates"], "gathered": e["gathered"]})
     return {"name": "recsys SimHash (multi-probe)", "build_s": build, "index_bytes": info["bytes"], "auto": info["parameters"],
-            "auto_recall_at_build": info["recallAtBuild"], "points": points}
+            "auto_recall_at_build": info["recall_at_build"], "points": points}
 
 def peers(base, queries, gt, k=10):
     out = []
@@ -135,8 +135,8 @@ def main():
     info = json.loads(run([RECSYS, "index", "build", "--table", "item2vec", "--store", store, "--json"]))
     ev = json.loads(run([RECSYS, "recall", "eval", "--table", "item2vec", "--queries", f"{sp}/userEmb.csv", "--store", store, "--json", "--probes", "1,2,4,8"]))
     results["datasets"].append({"name": "SparrowRecSys item2vec (881 x 10), userEmb queries (29,776)", "n": 881, "systems": [
-        {"name": "recsys SimHash (multi-probe)", "auto": info["parameters"], "index_bytes": info["bytes"], "build_s": info["buildSeconds"],
-         "points": [{"recall": e["recall"], "qps": e["queriesPerSecond"], "params": f"L={e['tables']} probes={e['probes']} rescore={e['rescore']}", "candidates": e["candidates"]} for e in ev]}]})
+        {"name": "recsys SimHash (multi-probe)", "auto": info["parameters"], "index_bytes": info["bytes"], "build_s": info["build_seconds"],
+         "points": [{"recall": e["recall"], "qps": e["queries_per_second"], "params": f"L={e['tables']} probes={e['probes']} rescore={e['rescore']}", "candidates": e["candidates"]} for e in ev]}]})
     os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)
     with open(os.path.join(ROOT, "bench/results/recall.json"), "w") as f:
         json.dump(results, f, indent=1)

@@ -33,4 +33,6 @@ void recsys_on_sigbus_exit(const char *message);
 /// A store damaged inside LMDB's B-tree pages can make LMDB 0.9 (which has
 /// no page checksums) fault; this says so before the backtrace.
 void recsys_explain_fatal_signals(const char *message);
+/// memmem(3): the first `needle` in `haystack`, or NULL.
+const void *recsys_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
 #endif
