@@ -90,9 +90,14 @@ struct JSONLineParser {
     mutating func parseString(into out: inout [UInt8]) -> String? {
         guard current == 0x22 else { return "expected a string" }
         i += 1
+        let first = out.count
         while let c = current {
             i += 1
-            if c == 0x22 { return nil }
+            if c == 0x22 {
+                // RFC 8259: JSON text is UTF-8; checked only when a string holds non-ASCII bytes
+                if out[first...].contains(where: { $0 >= 0x80 }), String(validating: out[first...], as: UTF8.self) == nil { return "string is not valid UTF-8" }
+                return nil
+            }
             if c < 0x20 { return "control character in a string" }
             if c != 0x5C { out.append(c); continue }
             guard let e = current else { break }

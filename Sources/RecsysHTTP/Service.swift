@@ -70,7 +70,7 @@ package enum Service {
         }
         routes.post("/v1/rank") { request, _ in
             try await withJSONBody(request) { data in
-                let r = try decodeBody(RankRequestJSON.self, from: data, shape: RankRequestJSON.shape)
+                let r = try RankBody(data)
                 guard !r.items.isEmpty, r.items.count <= maxResults else { throw HTTPRequestError.invalidParameter(name: "items", rule: "must hold 1...\(maxResults) ids") }
                 return json(try state.view().rank(user: r.user, items: r.items, model: r.model))
             }

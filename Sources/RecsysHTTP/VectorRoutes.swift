@@ -13,21 +13,21 @@ extension Service {
     static func addVectorRoutes(to routes: Routes, state: ServingState) {
         routes.post("/v1/recall") { request, _ in
             try await withJSONBody(request) { data in
-                let body = try decodeBody(VectorRecallBody.self, from: data, shape: VectorRecallBody.shape)
+                let body = try VectorRecallBody(data)
                 let k = body.k ?? 10
                 guard (1...maxResults).contains(k) else { throw HTTPRequestError.invalidParameter(name: "k", rule: "must be an integer in 1...\(maxResults), got \(k)") }
                 let exclude = body.exclude ?? []
                 guard exclude.count <= maxBatchIDs else { throw HTTPRequestError.invalidParameter(name: "exclude", rule: "holds at most \(maxBatchIDs) ids") }
                 let filters = (body.where ?? [:]).sorted { $0.key < $1.key }.map { ItemFilter(column: $0.key, value: $0.value) }
                 let answer = try state.view().recallVector(body.vector, table: body.table ?? "item2vec",
-                                                           options: SearchOptions(k: k, filters: filters), exclude: exclude.map(\.value))
+                                                           options: SearchOptions(k: k, filters: filters), exclude: exclude)
                 return json(answer.response)
             }
         }
         routes.post("/v1/embeddings/{table}/batch-get") { request, context in
             try await withJSONBody(request) { data in
                 let table = try pathParameter("table", context)
-                let ids = try decodeBody(BatchGetBody.self, from: data, shape: BatchGetBody.shape).ids.map(\.value)
+                let ids = try BatchGetBody(data).ids
                 guard ids.count <= maxBatchIDs else { throw HTTPRequestError.invalidParameter(name: "ids", rule: "holds at most \(maxBatchIDs) ids, got \(ids.count)") }
                 return try state.store.read { txn in
                     let t = try txn.table(table)

@@ -16,7 +16,7 @@ extension Service {
             if let refusal = access.refuseWrite(request) { return refusal }
             return try await withJSONBodyOffloaded(request, limit: maxWriteBodyBytes) { data in
                 let table = try pathParameter("table", context), id = try pathParameter("id", context)
-                let body = try decodeBody(UpsertBody.self, from: data, shape: UpsertBody.shape)
+                let body = try UpsertBody(data)
                 let result = try state.store.write { txn in try MutationHooks.upsert(txn, table: table, id: id, vector: body.vector) }
                 return json(WriteResultJSON(table: table, version: Int(result.info.version), upserted: 1, inserted: result.inserted ? 1 : 0, deleted: 0))
             }
@@ -25,7 +25,7 @@ extension Service {
             if let refusal = access.refuseWrite(request) { return refusal }
             return try await withJSONBodyOffloaded(request, limit: maxWriteBodyBytes) { data in
                 let table = try pathParameter("table", context)
-                let items = try decodeBody(BatchUpsertBody.self, from: data, shape: BatchUpsertBody.shape).items
+                let items = try BatchUpsertBody(data).items
                 guard (1...maxBatchIDs).contains(items.count) else {
                     throw HTTPRequestError.invalidParameter(name: "items", rule: "must hold 1...\(maxBatchIDs) items, got \(items.count)")
                 }
@@ -33,12 +33,12 @@ extension Service {
                     var inserted = 0, version = 0
                     for (i, item) in items.enumerated() {
                         do {
-                            let r = try MutationHooks.upsert(txn, table: table, id: item.id.value, vector: item.vector)
+                            let r = try MutationHooks.upsert(txn, table: table, id: item.id, vector: item.vector)
                             if r.inserted { inserted += 1 }
                             version = Int(r.info.version)
                         } catch let e as StoreError {
                             if case .unknownTable = e { throw e }
-                            throw HTTPRequestError.invalidBody("items[\(i)] (id '\(item.id.value)'): \(e); nothing was written")
+                            throw HTTPRequestError.invalidBody("items[\(i)] (id '\(item.id)'): \(e); nothing was written")
                         }
                     }
                     return (inserted, version)
@@ -60,22 +60,6 @@ extension Service {
             }
         }
     }
-}
-
-/// `PUT /v1/embeddings/{table}/{id}`.
-struct UpsertBody: Decodable {
-    let vector: [Float]
-    static let shape = #"{"vector": [0.1, 0.2, ...]}"#
-}
-
-/// `POST /v1/embeddings/{table}`.
-struct BatchUpsertBody: Decodable {
-    struct Item: Decodable {
-        let id: JSONID
-        let vector: [Float]
-    }
-    let items: [Item]
-    static let shape = #"{"items": [{"id": "1", "vector": [...]}, ...]}"#
 }
 
 /// What a write did.

@@ -45,7 +45,9 @@ package final class ItemCatalogIndex: @unchecked Sendable {
             let all = items.indices.filter(wanted)
             return (all.count, all.prefix(limit).map { items[$0] })
         }
-        var ranked: [(rank: Int, index: Int)] = []
+        // matches arrive in catalogue order: one bucket per rank keeps the
+        // first `limit` of each, so no sort over thousands of matches
+        var buckets: [[Int]] = [[], [], []], total = 0
         text.withUnsafeBytes { hay in
             needle.withUnsafeBytes { n in
                 var from = 0
@@ -53,18 +55,16 @@ package final class ItemCatalogIndex: @unchecked Sendable {
                     let offset = hay.baseAddress!.distance(to: UnsafeRawPointer(hit))
                     let i = itemIndex(at: offset)
                     if wanted(i) {
-                        let before = offset == starts[i] ? nil : hay[offset - 1]
-                        let rank = before == nil ? 0 : (before.map { !Self.isWordByte($0) } == true ? 1 : 2)
-                        ranked.append((rank, i))
+                        total += 1
+                        let rank = offset == starts[i] ? 0 : (Self.isWordByte(hay[offset - 1]) ? 2 : 1)
+                        if buckets[rank].count < limit { buckets[rank].append(i) }
                     }
-                    // one entry per item: continue after this item's title
+                    // one entry per item (the first match in its title decides its rank): go on after this title
                     from = i + 1 < starts.count ? starts[i + 1] : hay.count
                 }
             }
         }
-        // a later, better-ranked match in the same title is not looked for: the first one decides
-        let best = ranked.enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }
-        return (ranked.count, best.prefix(limit).map { items[$0.element.index] })
+        return (total, buckets.joined().prefix(limit).map { items[$0] })
     }
 
     /// The item whose title holds byte `offset` (the last start at or before it).
