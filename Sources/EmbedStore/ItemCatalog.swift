@@ -67,6 +67,15 @@ extension Transaction {
         return out
     }
 
+    static let itemsStampKey = "items-stamp"
+
+    /// Random bytes written by each items import, so a reader can keep what it
+    /// derived from the catalogue across commits that did not touch it; nil
+    /// for catalogues imported before stamps existed (or none).
+    public func itemsStamp() throws -> [UInt8]? {
+        try blob(.meta, Transaction.itemsStampKey).map { Array($0) }
+    }
+
     /// Number of items.
     public func itemCount() throws -> Int {
         var n = 0
@@ -110,6 +119,9 @@ extension Store {
                 n += 1
             }
             if n == 0 { throw StoreError.badInput(file: path, location: "", reason: "no items after the header") }
+            var stamp = SystemRandomNumberGenerator()
+            let bytes = (0..<2).flatMap { _ in withUnsafeBytes(of: stamp.next() as UInt64) { Array($0) } }
+            try bytes.withUnsafeBytes { try txn.putBlob(.meta, Transaction.itemsStampKey, $0) }
             return n
         }
     }

@@ -82,9 +82,12 @@ package struct IndexStateJSON: Encodable {
 }
 
 extension ServingView {
-    /// The catalogue index of this snapshot, built on first use.
+    /// The catalogue index of this snapshot, built on first use and shared
+    /// with later snapshots while no items import has committed (building it
+    /// reads every item: about a second for 100k, which every embedding write
+    /// would otherwise cost the next search).
     package func catalog() throws -> ItemCatalogIndex {
-        try cached("catalog") { ItemCatalogIndex(items: try store.read { try $0.items() }) }
+        try cached("catalog") { try catalogs.catalog(store) }
     }
 
     /// What the store knows about `user`; 404 (`notFound`) when nothing.

@@ -4,6 +4,7 @@ import EmbedStore
 package final class ServingState: @unchecked Sendable {
     package let store: Store
     private let models = ModelCache()
+    private let catalogs = CatalogCache()
     private let lock = AdaptiveLock()
     private var current: ServingView?
 
@@ -13,7 +14,7 @@ package final class ServingState: @unchecked Sendable {
         let id = store.latestSnapshotID
         lock.lock(); defer { lock.unlock() }
         if let c = current, c.snapshotID == id { return c }
-        let v = ServingView(store: store, snapshotID: id, models: models)
+        let v = ServingView(store: store, snapshotID: id, models: models, catalogs: catalogs)
         current = v
         return v
     }

@@ -10,6 +10,7 @@ package final class ServingView: @unchecked Sendable {
     package let store: Store
     package let snapshotID: Int
     private let models: ModelCache
+    let catalogs: CatalogCache
     private let lock = AdaptiveLock()
     private var snapshots: [String: RecallSnapshot] = [:]
     private var fieldCaches: [String: ItemFieldCache] = [:]
@@ -19,10 +20,11 @@ package final class ServingView: @unchecked Sendable {
     private var rowIndexes: [RowIndexKey: ItemRowIndex] = [:]
     private struct RowIndexKey: Hashable { let table: String; let model: ObjectIdentifier }
 
-    package init(store: Store, snapshotID: Int, models: ModelCache = ModelCache()) {
+    package init(store: Store, snapshotID: Int, models: ModelCache = ModelCache(), catalogs: CatalogCache = CatalogCache()) {
         self.store = store
         self.snapshotID = snapshotID
         self.models = models
+        self.catalogs = catalogs
     }
 
     package func snapshot(_ table: String) throws -> RecallSnapshot {

@@ -1,5 +1,6 @@
 import EmbedStore
 import Serving
+import RecsysTestSupport
 import XCTest
 
 final class ItemCatalogIndexTests: XCTestCase {
@@ -27,5 +28,23 @@ final class ItemCatalogIndexTests: XCTestCase {
         XCTAssertEqual(index.search("bc", limit: 10).items.map(\.id), ["bcd", "abc"])
         XCTAssertEqual(index.genres.map(\.genre), ["Y", "X"])
         XCTAssertEqual(index.genres.map(\.items), [2, 1])
+    }
+}
+
+final class CatalogCacheTests: XCTestCase {
+    /// Embedding writes do not make the next search rebuild the catalogue; an items import does.
+    func testTheIndexIsKeptAcrossWritesUntilTheItemsChange() throws {
+        let dir = TempDir()
+        let store = try Store(path: dir.file("s.lmdb"))
+        try store.importItems(from: dir.write("a.csv", "id,title\n1,One\n"))
+        try store.importVectors(from: dir.write("v.txt", "1:1 0\n"), table: "t")
+        let state = ServingState(store: store)
+        let first = try state.view().catalog()
+        try store.importVectors(from: dir.write("w.txt", "2:0 1\n"), table: "u")
+        XCTAssertTrue(try state.view().catalog() === first, "a commit that left the items alone")
+        try store.importItems(from: dir.write("b.csv", "id,title\n1,Uno\n"))
+        let next = try state.view().catalog()
+        XCTAssertFalse(next === first)
+        XCTAssertEqual(next.items.map(\.title), ["Uno"])
     }
 }
