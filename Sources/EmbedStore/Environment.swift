@@ -66,9 +66,16 @@ public final class Store: @unchecked Sendable {
     ///   refused; a tail of never-written free pages is not truncation);
     /// - LMDB's own magic and version checks map to `StoreError.damaged`.
     /// - Parameter mapSize: initial map size in bytes; grows on demand.
-    public init(path: String, mapSize: Int = Store.defaultMapSize) throws {
+    /// - Parameter readOnly: open without write access (`MDB_RDONLY`): the
+    ///   store must exist, and every write fails with `StoreError.readOnly`.
+    ///   Replicas open published snapshots so, which keeps a snapshot's bytes
+    ///   equal to its manifest.
+    public init(path: String, mapSize: Int = Store.defaultMapSize, readOnly requested: Bool = false) throws {
         self.path = path
         var isDir: ObjCBool = false
+        if requested && !FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("data.mdb")) {
+            throw StoreError.io(path: path, reason: "no data.mdb here: not a store")
+        }
         if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -81,8 +88,8 @@ public final class Store: @unchecked Sendable {
         let fileSize = try Store.checkFiles(path)
         // Never shrink an existing store's map below its file size.
         let size = max(mapSize, Store.roundedMapSize(fileSize * 2))
-        var (e, rc) = Store.openEnvironment(path, flags: MDB_NOTLS, mapSize: size)
-        var readOnly = false
+        var (e, rc) = Store.openEnvironment(path, flags: MDB_NOTLS | (requested ? MDB_RDONLY : 0), mapSize: size)
+        var readOnly = requested
         if (rc == EACCES || rc == EROFS) && fileSize > 0 {
             // MDB_NOLOCK only where nobody can write (a read-only file system):
             // with another owner's lock file, readers must still take part in it.

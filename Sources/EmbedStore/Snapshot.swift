@@ -41,6 +41,18 @@ public struct SnapshotManifest: Codable, Sendable, Equatable {
     }
 }
 
+extension SnapshotManifest {
+    /// Checks that `directory`'s data file is the one this manifest names
+    /// (size and CRC32C): an incomplete or altered copy of a snapshot fails.
+    public func check(directory: String) throws {
+        let data = (directory as NSString).appendingPathComponent("data.mdb")
+        let (crc, bytes) = try Store.crc32c(ofFile: data)
+        guard bytes == dataBytes, String(format: "%08x", crc) == dataChecksum else {
+            throw StoreError.damaged(path: directory, reason: "data.mdb is \(bytes) bytes with CRC32C \(String(format: "%08x", crc)), its manifest names \(dataBytes) bytes with \(dataChecksum): an incomplete or altered copy")
+        }
+    }
+}
+
 extension Store {
     /// Copies the store to the new directory `dir`: one consistent read
     /// snapshot (imports and `serve` may run meanwhile), compacted (free

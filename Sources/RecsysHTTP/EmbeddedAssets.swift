@@ -468,7 +468,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   "paths": {
     "/healthz": {
       "get": {
-        "summary": "Liveness: 200 while the store is sound; never needs a token.",
+        "summary": "Liveness: 200 while the store is sound, with the id of the snapshot served; never needs a token.",
         "responses": {
           "200": {
             "description": "OK",
@@ -495,6 +495,46 @@ document.addEventListener("DOMContentLoaded", async () => {
           "service"
         ],
         "security": []
+      }
+    },
+    "/v1/status": {
+      "get": {
+        "summary": "The store served: where it is, whether it follows a published link, the snapshot's manifest, switches, tables.",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Status"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing or wrong bearer token (with WWW-Authenticate).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The store's data file shrank under the service (damaged or replaced); restart on a sound store.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        },
+        "tags": [
+          "service"
+        ]
       }
     },
     "/metrics": {
@@ -2266,6 +2306,10 @@ document.addEventListener("DOMContentLoaded", async () => {
         "properties": {
           "status": {
             "const": "ok"
+          },
+          "snapshot": {
+            "type": "string",
+            "description": "The served snapshot's manifest id (`<crc32c>-<bytes>`); absent for a store that is not a snapshot."
           }
         },
         "required": [
@@ -3200,6 +3244,123 @@ document.addEventListener("DOMContentLoaded", async () => {
         "required": [
           "table",
           "table_version"
+        ],
+        "additionalProperties": false
+      },
+      "SnapshotManifest": {
+        "type": "object",
+        "description": "A snapshot's manifest.json (`recsys snapshot`).",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "source": {
+            "type": "string"
+          },
+          "data_bytes": {
+            "type": "integer"
+          },
+          "data_checksum": {
+            "type": "string"
+          },
+          "tables": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "kind": {
+                  "enum": [
+                    "pretrained",
+                    "learned",
+                    "user"
+                  ]
+                },
+                "version": {
+                  "type": "integer"
+                },
+                "generation": {
+                  "type": "integer"
+                },
+                "rows": {
+                  "type": "integer"
+                },
+                "dimension": {
+                  "type": "integer"
+                }
+              },
+              "required": [
+                "name",
+                "kind",
+                "version",
+                "generation",
+                "rows",
+                "dimension"
+              ],
+              "additionalProperties": false
+            }
+          }
+        },
+        "required": [
+          "id",
+          "created_at",
+          "source",
+          "data_bytes",
+          "data_checksum",
+          "tables"
+        ],
+        "additionalProperties": false
+      },
+      "Status": {
+        "type": "object",
+        "properties": {
+          "store": {
+            "type": "string",
+            "description": "The path the service was started on (--store)."
+          },
+          "following": {
+            "type": "boolean",
+            "description": "Whether --store is a published link the service follows."
+          },
+          "serving": {
+            "type": "string",
+            "description": "The directory served now, links resolved."
+          },
+          "read_only": {
+            "type": "boolean"
+          },
+          "opened_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "switches": {
+            "type": "integer",
+            "description": "Snapshots switched to since start."
+          },
+          "snapshot": {
+            "$ref": "#/components/schemas/SnapshotManifest"
+          },
+          "tables": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Table"
+            }
+          }
+        },
+        "required": [
+          "store",
+          "following",
+          "serving",
+          "read_only",
+          "opened_at",
+          "switches",
+          "tables"
         ],
         "additionalProperties": false
       }

@@ -6,9 +6,10 @@ import NIOCore
 import NIOPosix
 import Serving
 
-/// `recsys serve`'s HTTP server over one open store: the router, the
-/// background releaser of stale snapshots, and graceful shutdown on
-/// SIGINT/SIGTERM (in-flight requests finish first).
+/// `recsys serve`'s HTTP server over one open store (or a published one it
+/// follows): the router, the background releaser of stale snapshots, the
+/// follower of the published link, and graceful shutdown on SIGINT/SIGTERM
+/// (in-flight requests finish first).
 package struct Server {
     package var host = "127.0.0.1"
     /// 0: any free port (the one taken is printed at start).
@@ -20,11 +21,13 @@ package struct Server {
     package var corsOrigin: String?
     /// Tokens for reads and writes (default: reads open, writes off).
     package var access = AccessControl()
+    /// How often a published store's link is checked; nil: only on SIGHUP.
+    package var followInterval: Duration? = .seconds(1)
 
     package init() {}
 
     /// Runs until shut down. `onListening` gets the address once the socket is bound.
-    package func run(store: Store, onListening: @escaping @Sendable (String) -> Void) async throws {
+    package func run(state: ServingState, onListening: @escaping @Sendable (String) -> Void) async throws {
         if let threads { NIOSingletons.groupLoopCountSuggestion = threads }
         // Swift concurrency's jobs run on the NIO event loops that do the I/O:
         // a request is read, handled and answered on one thread, without the
@@ -33,12 +36,12 @@ package struct Server {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var logger = Logger(label: "recsys") { ServiceLogHandler(label: $0) }
         logger.logLevel = logLevel
-        let state = ServingState(store: store)
         let host = host
         let app = Application(
             router: Service.router(state: state, metrics: ServiceMetrics(), logger: logger, corsOrigin: corsOrigin, access: access),
             configuration: .init(address: .hostname(host, port: port), serverName: "recsys"),
-            services: [StaleViewReleaser(state: state, logger: logger)],
+            services: [StaleViewReleaser(state: state, logger: logger),
+                       PublishedStoreFollower(state: state, interval: followInterval, logger: logger)],
             onServerRunning: { channel in onListening("http://\(host):\(channel.localAddress?.port ?? 0)") },
             logger: logger
         )

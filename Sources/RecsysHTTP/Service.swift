@@ -30,8 +30,9 @@ package enum Service {
         }
         router.middlewares.add(ObservabilityMiddleware(metrics: metrics, logger: logger, routes: table))
         router.middlewares.add(ReadAccessMiddleware(access: access))
-        router.middlewares.add(StoreGuardMiddleware(store: state.store))
-        routes.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(staticString: "{\"status\":\"ok\"}"))) }
+        router.middlewares.add(StoreGuardMiddleware(state: state))
+        routes.get("/healthz") { _, _ in json(HealthJSON(state.servedStore)) }
+        routes.get("/v1/status") { _, _ in try ErrorResponse.guarded { json(try StatusJSON(state)) } }
         routes.get("/metrics") { _, _ in
             let tables = try state.store.read { try $0.tables() }.map { ($0.name, $0.version, $0.count) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(tables: tables, storeUsedBytes: state.store.usedBytes, storeResidentBytes: state.store.mappedResidentBytes))))

@@ -1,20 +1,88 @@
 import EmbedStore
+import Foundation
 
-/// Hands out the current `ServingView`, replacing it when a write commits.
+/// Hands out the current `ServingView`, replacing it when a write commits,
+/// and, when serving a published store, switches to the snapshot the link
+/// names.
+///
+/// Rules for a published store (a symbolic link, `PublishedLink`):
+/// - Snapshots open read-only: a replica never changes the bytes its
+///   manifest names.
+/// - `follow()` opens the link's new target before switching; a target that
+///   does not open (missing, not a store, data file unlike its manifest) is
+///   reported and the current one kept, so a bad publish never takes a
+///   replica down. A failed target is retried only when forced (SIGHUP) or
+///   when the link changes again.
+/// - A switch serves new requests from the new snapshot at once; requests
+///   already running keep their view, and the old environment is closed when
+///   the last of them lets go of it (its `Store` is released then).
 package final class ServingState: @unchecked Sendable {
-    package let store: Store
+    /// The published path followed (a symbolic link), nil when serving one store.
+    package let link: String?
     private let models = ModelCache()
     private let catalogs = CatalogCache()
     private let lock = AdaptiveLock()
+    private var served: ServedStore
     private var current: ServingView?
+    private var failedTarget: String?
+    private var switchCount = 0
 
-    package init(store: Store) { self.store = store }
+    /// One open store and what is known about it.
+    package struct ServedStore: Sendable {
+        package let store: Store
+        /// The store's directory with links resolved.
+        package let directory: String
+        /// Its snapshot manifest; nil for a store that is not a snapshot.
+        package let manifest: SnapshotManifest?
+        package let openedAt: Date
+    }
+
+    /// What `follow()` did.
+    package enum FollowOutcome: Equatable {
+        case unchanged
+        case switched(from: String, to: String)
+        case failed(target: String, reason: String)
+    }
+
+    /// Serves `store`. With `link`, `store` is the link's current target
+    /// (open it with `openPublished`) and `follow()` tracks the link.
+    package init(store: Store, following link: String? = nil) {
+        self.link = link
+        served = ServedStore(store: store, directory: PublishedLink.realPath(store.path) ?? store.path,
+                             manifest: try? SnapshotManifest.load(from: store.path), openedAt: Date())
+    }
+
+    /// Opens the store `link` names, read-only, checking a snapshot's data
+    /// file against its manifest first.
+    package static func openPublished(_ link: String) throws -> Store {
+        guard let target = PublishedLink.realPath(link) else { throw StoreError.io(path: link, reason: "the link names nothing (no such directory)") }
+        if let manifest = try SnapshotManifest.load(from: target) { try manifest.check(directory: target) }
+        return try Store(path: target, readOnly: true)
+    }
+
+    /// The store served now (after a switch, the new one).
+    package var store: Store {
+        lock.lock(); defer { lock.unlock() }
+        return served.store
+    }
+
+    /// The store served now, where it lives and its manifest.
+    package var servedStore: ServedStore {
+        lock.lock(); defer { lock.unlock() }
+        return served
+    }
+
+    /// Times `follow()` has switched stores.
+    package var switches: Int {
+        lock.lock(); defer { lock.unlock() }
+        return switchCount
+    }
 
     package func view() throws -> ServingView {
-        let id = store.latestSnapshotID
         lock.lock(); defer { lock.unlock() }
-        if let c = current, c.snapshotID == id { return c }
-        let v = ServingView(store: store, snapshotID: id, models: models, catalogs: catalogs)
+        let id = served.store.latestSnapshotID
+        if let c = current, c.snapshotID == id, c.store === served.store { return c }
+        let v = ServingView(store: served.store, snapshotID: id, models: models, catalogs: catalogs)
         current = v
         return v
     }
@@ -25,6 +93,36 @@ package final class ServingState: @unchecked Sendable {
         return current?.snapshotID
     }
 
+    /// Switches to the link's target when it names another directory than
+    /// the one served. `force` retries a target that failed before.
+    @discardableResult
+    package func follow(force: Bool = false) -> FollowOutcome {
+        guard let link else { return .unchanged }
+        guard let target = PublishedLink.realPath(link) else {
+            return .failed(target: link, reason: "the link names nothing (no such directory)")
+        }
+        lock.lock()
+        let old = served.directory
+        let skip = target == old || (!force && target == failedTarget)
+        lock.unlock()
+        if skip { return .unchanged }
+        let next: ServedStore
+        do {
+            // opened outside the lock: requests go on meanwhile
+            let store = try Self.openPublished(target)
+            next = ServedStore(store: store, directory: target, manifest: try SnapshotManifest.load(from: target), openedAt: Date())
+        } catch {
+            lock.lock(); failedTarget = target; lock.unlock()
+            return .failed(target: target, reason: "\(error)")
+        }
+        lock.lock(); defer { lock.unlock() }
+        served = next
+        current = nil
+        failedTarget = nil
+        switchCount += 1
+        return .switched(from: old, to: target)
+    }
+
     /// Lets go of the current view when a write has committed since it was
     /// made; its read transactions end once the requests using it finish.
     /// LMDB reuses no page freed after the oldest open reader, so a view kept
@@ -33,9 +131,8 @@ package final class ServingState: @unchecked Sendable {
     /// imports while only /healthz was served). Returns whether it let go.
     @discardableResult
     package func releaseIfStale() -> Bool {
-        let id = store.latestSnapshotID
         lock.lock(); defer { lock.unlock() }
-        guard let c = current, c.snapshotID != id else { return false }
+        guard let c = current, c.snapshotID != served.store.latestSnapshotID else { return false }
         current = nil
         return true
     }

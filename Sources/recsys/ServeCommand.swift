@@ -15,8 +15,14 @@ struct ServeCommand: ParsableCommand {
         Routes: GET /v1/recall/user/{id}?k=&from=&where=, GET /v1/recall/item/{id}?k=, POST /v1/rank, \
         GET /v1/recommend/user/{id}?k=&candidates=&model=, POST /v1/recall (by vector), GET /v1/embeddings/{table}/{id}, \
         POST /v1/embeddings/{table}/batch-get, GET /v1/tables, GET /v1/tables/{table}, GET /healthz, GET /metrics; \
-        HEAD on every GET route, 405 with Allow for a known path with another method. Tables re-imported and models retrained while it runs are served from the \
-        next request on. SIGINT/SIGTERM stop it after in-flight requests finish.
+        GET /v1/status; HEAD on every GET route, 405 with Allow for a known path with another method. Tables re-imported and models retrained while it runs are \
+        served from the next request on. SIGINT/SIGTERM stop it after in-flight requests finish.
+
+        A published store: when --store is a symbolic link to a snapshot (`recsys snapshot --to DIR --publish LINK`), \
+        the service opens the snapshot read-only and follows the link: checked every --follow-interval seconds and at \
+        once on SIGHUP, a new target is opened (a snapshot's data file checked against its manifest), new requests are \
+        served from it, and the old one is closed when its requests finish. A target that does not open is logged and \
+        the current one kept. /healthz and /v1/status name the snapshot served.
         """
     )
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
@@ -26,10 +32,14 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("cors-origin"), help: "Let web pages from this origin (e.g. https://app.example.com, or *) call the service from a browser (default: no CORS headers).") var corsOrigin: String?
     @Option(name: .customLong("write-token-file"), help: "Allow writes (PUT/DELETE /v1/embeddings/{table}/{id}, POST /v1/embeddings/{table}) to requests with `Authorization: Bearer <token>`, the token on this file's first line (at least 16 characters). Without it every write is 403.") var writeTokenFile: String?
     @Option(name: .customLong("read-token-file"), help: "Require `Authorization: Bearer <token>` (this file's token, or the write token) for every route but /healthz.") var readTokenFile: String?
+    @Option(name: .customLong("follow-interval"), help: "Seconds between checks of a published store's link (0: only on SIGHUP).") var followInterval: Double = 1
     @OptionGroup var store: StoreOptions
 
     func run() throws {
         MappedFileFaults.exitWithMessage(store: store.path)
+        // SIGHUP means "reload" here (the follower traps it): one arriving
+        // before the follower runs must not end the process
+        signal(SIGHUP, SIG_IGN)
         var server = Server()
         server.host = host
         guard (0...65535).contains(port) else { throw CLIError("--port must be in 0...65535, got \(port)") }
@@ -45,12 +55,21 @@ struct ServeCommand: ParsableCommand {
             server.access = AccessControl(writeToken: try writeTokenFile.map(AccessControl.token(fromFile:)),
                                           readToken: try readTokenFile.map(AccessControl.token(fromFile:)))
         } catch { throw CLIError("\(error)") }
-        let s = try store.openExisting()
+        guard followInterval >= 0, followInterval.isFinite else { throw CLIError("--follow-interval must be 0 or more seconds, got \(followInterval)") }
+        server.followInterval = followInterval == 0 ? nil : .milliseconds(Int64(followInterval * 1000))
+        // a published store is the snapshot its link names, opened read-only
+        let link = PublishedLink.isLink(store.path) ? store.path : nil
+        let state: ServingState
+        if let link {
+            state = ServingState(store: try ServingState.openPublished(link), following: link)
+        } else {
+            state = ServingState(store: try store.openExisting())
+        }
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var failure: Error?
         Task {
             do {
-                try await server.run(store: s) { address in
+                try await server.run(state: state) { address in
                     writeStdout("listening on \(address)\n")
                     fflush(stdout)
                 }

@@ -18,10 +18,10 @@ final class ServeEndToEndTests: XCTestCase {
     }
 
     /// `recsys serve` on a free loopback port, and that port.
-    func startServe(store: String) throws -> (Process, Int) {
+    func startServe(store: String, _ extra: [String] = []) throws -> (Process, Int) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: recsysBinary)
-        p.arguments = ["serve", "--port", "0", "--store", store, "--log-level", "warning"]
+        p.arguments = ["serve", "--port", "0", "--store", store, "--log-level", "warning"] + extra
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -140,5 +140,53 @@ final class ServeEndToEndTests: XCTestCase {
         while p.isRunning && Date() < deadline { usleep(50_000) }
         XCTAssertFalse(p.isRunning, "serve did not stop on SIGTERM")
         XCTAssertEqual(p.terminationStatus, 0)
+    }
+
+    /// A replica on a published link: `snapshot --publish` swaps the link,
+    /// SIGHUP makes the service switch (polling is off here), and /healthz
+    /// names the snapshot served.
+    func testServeFollowsAPublishedLinkOnSIGHUP() throws {
+        let dir = TempDir()
+        let store = dir.file("builder.lmdb"), link = dir.file("current")
+        XCTAssertEqual(try recsys(["embedding", "import", sampleData + "/item2vecEmb.csv", "--table", "item2vec", "--store", store]).status, 0)
+        let first = try recsys(["snapshot", "--to", dir.file("snap-1"), "--publish", link, "--store", store, "--json"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let firstID = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])?["id"] as? String)
+
+        let (p, port) = try startServe(store: link, ["--follow-interval", "0"])
+        defer { if p.isRunning { p.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        XCTAssertTrue(get(base + "/healthz").1.contains(firstID))
+        XCTAssertEqual(get(base + "/v1/recall/item/1?k=3").0, 200)
+
+        XCTAssertEqual(try recsys(["embedding", "import", dir.write("new.txt", "1:1 0 0 0 0 0 0 0 0 0\n7:0.9 0.1 0 0 0 0 0 0 0 0\n"), "--table", "item2vec", "--store", store]).status, 0)
+        let second = try recsys(["snapshot", "--to", dir.file("snap-2"), "--publish", link, "--store", store])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stdout.contains("published at \(link)"), second.stdout)
+        XCTAssertTrue(get(base + "/healthz").1.contains(firstID), "with polling off, nothing switches before SIGHUP")
+        // SIGHUP until the switch shows (the first may come before the handler is installed; it is ignored then)
+        let deadline = Date().addingTimeInterval(20)
+        var health = ""
+        repeat {
+            kill(p.processIdentifier, SIGHUP)
+            usleep(100_000)
+            health = get(base + "/healthz").1
+        } while health.contains(firstID) && Date() < deadline && p.isRunning
+        XCTAssertTrue(p.isRunning, "SIGHUP must not stop the service")
+        XCTAssertFalse(health.contains(firstID), health)
+        XCTAssertTrue(get(base + "/v1/recall/item/1?k=3").1.contains("\"id\":\"7\""), "the new snapshot is served")
+        let status = get(base + "/v1/status").1
+        XCTAssertTrue(status.contains("\"switches\":1"), status)
+
+        // publishing over a real directory is refused, and the store is left as it was
+        try FileManager.default.createDirectory(atPath: dir.file("real"), withIntermediateDirectories: false)
+        let refused = try recsys(["snapshot", "--to", dir.file("snap-3"), "--publish", dir.file("real"), "--store", store])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("is not a symbolic link"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("snap-3")))
+        kill(p.processIdentifier, SIGTERM)
+        let stopBy = Date().addingTimeInterval(10)
+        while p.isRunning && stopBy > Date() { usleep(50_000) }
+        XCTAssertFalse(p.isRunning)
     }
 }

@@ -41,6 +41,7 @@ final class OpenAPIDocumentTests: XCTestCase {
         // (method, documented path, request path, body, headers, expected status)
         let calls: [(HTTPRequest.Method, String, String, String?, HTTPFields, Int)] = [
             (.get, "/healthz", "/healthz", nil, [:], 200),
+            (.get, "/v1/status", "/v1/status", nil, [:], 200),
             (.get, "/v1/tables", "/v1/tables", nil, [:], 200),
             (.get, "/v1/tables/{table}", "/v1/tables/item2vec", nil, [:], 200),
             (.get, "/v1/tables/{table}", "/v1/tables/nope", nil, [:], 404),
