@@ -41,48 +41,62 @@ extension Store {
     /// version becomes current when it commits, and any error (reported with
     /// file, line or record, and reason) leaves the store exactly as it was.
     public func importVectors(from path: String, table: String, options: ImportOptions = ImportOptions(), progress: ProgressHandler? = nil) throws -> ImportSummary {
-        try write { txn in
+        // a directory is a Spark job's output: its part files, in order
+        let files = try PartFiles.inputs(path)
+        return try write { txn in
             try txn.requireSoundStructure()
-            let input = try ByteReader(path: path)
-            if options.format != .npy, let reason = VectorFormat.misleadingFileReason(head: try input.peek(16)) {
-                throw StoreError.badInput(file: path, location: "", reason: reason)
-            }
-            let format = try options.format ?? {
-                guard let f = VectorFormat.detect(path: path, head: try input.peek(4096)) else {
-                    let head = try input.peek(4096)
-                    if head.isEmpty { throw StoreError.badInput(file: path, location: "", reason: "empty file") }
-                    if head.count < 4096 && head.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-                        throw StoreError.badInput(file: path, location: "", reason: "no vectors in the file (only blank lines)")
-                    }
-                    throw StoreError.badInput(file: path, location: "1", reason: "cannot tell the format; pass --format (\(VectorFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
-                }
-                return f
-            }()
-            var reader = try Store.reader(for: format, input: input, idsPath: options.idsPath, maxID: maxKeySize)
-            let note = (reader as? NPYReader)?.conversionNote
-            // text is parsed on a second thread while this one writes the table
-            let prefetching = format.isText ? PrefetchingVectorReader(reader) : nil
-            defer { prefetching?.close() }
-            if let prefetching { reader = prefetching }
+            let first = try ByteReader(path: files[0])
+            let format = try options.format ?? Store.detectFormat(first)
             try TableName.requireOutsideKind(options.kind)
             let builder = try TableBuilder(txn: txn, name: table, kind: options.kind, source: URL(fileURLWithPath: path).lastPathComponent, onDuplicate: options.onDuplicate)
+            let totalBytes = files.count == 1 ? first.size : files.reduce(0) { $0 + PartFiles.size(of: $1) }
+            var doneBytes = 0
             var id: [UInt8] = []
             var vector: [Float] = []
             var records = 0
-            while try reader.next(id: &id, vector: &vector) {
-                records += 1
-                do {
-                    try id.withUnsafeBytes { i in try vector.withUnsafeBufferPointer { try builder.append(id: i, vector: $0) } }
-                } catch StoreError.invalidArgument(let reason, _) {
-                    throw StoreError.badInput(file: path, location: reader.location, reason: reason)
+            var note: String?
+            for (k, file) in files.enumerated() {
+                let input = k == 0 ? first : try ByteReader(path: file)
+                if format != .npy, let reason = VectorFormat.misleadingFileReason(head: try input.peek(16)) {
+                    throw StoreError.badInput(file: file, location: "", reason: reason)
                 }
-                if records & 0x3FFF == 0 { progress?(records, reader.bytesRead, input.size) }
+                var reader = try Store.reader(for: format, input: input, idsPath: options.idsPath, maxID: maxKeySize)
+                note = note ?? (reader as? NPYReader)?.conversionNote
+                // text is parsed on a second thread while this one writes the table
+                let prefetching = format.isText ? PrefetchingVectorReader(reader) : nil
+                defer { prefetching?.close() }
+                if let prefetching { reader = prefetching }
+                while try reader.next(id: &id, vector: &vector) {
+                    records += 1
+                    do {
+                        try id.withUnsafeBytes { i in try vector.withUnsafeBufferPointer { try builder.append(id: i, vector: $0) } }
+                    } catch StoreError.invalidArgument(let reason, _) {
+                        throw StoreError.badInput(file: file, location: reader.location, reason: reason)
+                    }
+                    if records & 0x3FFF == 0 { progress?(records, doneBytes + reader.bytesRead, totalBytes) }
+                }
+                doneBytes += input.size
             }
             if records == 0 { throw StoreError.badInput(file: path, location: "", reason: "no vectors in the file (empty file?)") }
-            progress?(records, reader.bytesRead, input.size)
+            progress?(records, doneBytes, totalBytes)
             let info = try builder.finish()
             return ImportSummary(info: info, format: format, records: records, replaced: builder.replaced, note: note)
         }
+    }
+
+    /// The format of `input` told from its name and first bytes, or an error saying why not.
+    static func detectFormat(_ input: ByteReader) throws -> VectorFormat {
+        let path = input.path
+        if let reason = VectorFormat.misleadingFileReason(head: try input.peek(16)) {
+            throw StoreError.badInput(file: path, location: "", reason: reason)
+        }
+        let head = try input.peek(4096)
+        if let f = VectorFormat.detect(path: path, head: head) { return f }
+        if head.isEmpty { throw StoreError.badInput(file: path, location: "", reason: "empty file") }
+        if head.count < 4096 && head.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw StoreError.badInput(file: path, location: "", reason: "no vectors in the file (only blank lines)")
+        }
+        throw StoreError.badInput(file: path, location: "1", reason: "cannot tell the format; pass --format (\(VectorFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
 
     static func reader(for format: VectorFormat, input: ByteReader, idsPath: String?, maxID: Int) throws -> VectorReader {

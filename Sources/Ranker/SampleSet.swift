@@ -29,59 +29,93 @@ public struct SampleSet: Sendable {
 
     init(spec: FeatureSpec) { self.spec = spec }
 
-    /// Reads `path` (CSV with a header; empty fields are missing values).
-    /// Errors name the file, the line and the reason; nothing is kept on error.
+    /// Reads `path` (CSV with a header; empty fields are missing values), or
+    /// the part files of a Spark output directory (`PartFiles`), each with
+    /// the same header. Errors name the file, the line and the reason;
+    /// nothing is kept on error.
     public static func load(_ path: String, spec: FeatureSpec) throws -> SampleSet {
         try spec.validate()
         var set = SampleSet(spec: spec)
-        let input = try ByteReader(path: path)
-        guard let headerLine = try input.nextLine() else { throw RankerError.badSamples(file: path, line: 0, reason: "empty file") }
-        let header = try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: path, line: 1)
-        var index: [String: Int] = [:]
-        for (i, h) in header.enumerated() { index[h] = i }
-        func column(_ name: String) throws -> Int {
-            guard let i = index[name] else { throw RankerError.badSamples(file: path, line: 1, reason: "no column '\(name)' in the header (the spec needs it)") }
-            return i
+        var layout: Layout?
+        for file in try PartFiles.inputs(path) {
+            let input = try ByteReader(path: file)
+            guard let headerLine = try input.nextLine() else { throw RankerError.badSamples(file: file, line: 0, reason: "empty file") }
+            let header = try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: file, line: 1)
+            if let layout, header != layout.header {
+                throw RankerError.badSamples(file: file, line: 1, reason: "its header differs from the first part file's: every part must have the same columns")
+            }
+            if layout == nil {
+                let l = try Layout(header: header, spec: spec, file: file)
+                set.rawColumns = l.rawColumns
+                layout = l
+            }
+            try set.append(input, layout!, file: file)
         }
-        let label = try column(spec.label), user = try column(spec.userID), item = try column(spec.itemID)
-        let cat = try spec.categorical.map { try column($0.name) }
-        let num = try spec.numeric.map { try column($0.name) }
-        let time = index["timestamp"]
-        set.rawColumns = Array(Set(spec.categorical.map(\.name) + spec.numeric.map(\.name) + spec.history.filter { index[$0] != nil })).sorted()
-        let rawIdx = try set.rawColumns.map { try column($0) }
-        let encoders = spec.categorical.map(CategoryEncoder.init)
+        if set.count == 0 { throw RankerError.badSamples(file: path, line: 0, reason: "no rows after the header") }
+        return set
+    }
+
+    /// Where the spec's columns are in a samples file's header.
+    struct Layout {
+        let header: [String]
+        let label: Int, user: Int, item: Int
+        let categorical: [Int], numeric: [Int], rawIndices: [Int]
+        let time: Int?
+        let rawColumns: [String]
+        let encoders: [CategoryEncoder]
+
+        init(header: [String], spec: FeatureSpec, file: String) throws {
+            self.header = header
+            var index: [String: Int] = [:]
+            for (i, h) in header.enumerated() { index[h] = i }
+            func column(_ name: String) throws -> Int {
+                guard let i = index[name] else { throw RankerError.badSamples(file: file, line: 1, reason: "no column '\(name)' in the header (the spec needs it)") }
+                return i
+            }
+            label = try column(spec.label)
+            user = try column(spec.userID)
+            item = try column(spec.itemID)
+            categorical = try spec.categorical.map { try column($0.name) }
+            numeric = try spec.numeric.map { try column($0.name) }
+            time = index["timestamp"]
+            rawColumns = Array(Set(spec.categorical.map(\.name) + spec.numeric.map(\.name) + spec.history.filter { index[$0] != nil })).sorted()
+            rawIndices = try rawColumns.map { try column($0) }
+            encoders = spec.categorical.map(CategoryEncoder.init)
+        }
+    }
+
+    /// Appends the rows of `input`, whose header has been read.
+    mutating func append(_ input: ByteReader, _ l: Layout, file: String) throws {
         while let line = try input.nextLine() {
             if line.isEmpty { continue }
             let n = input.lineNumber
             let f: [String]
-            do { f = try TextScan.csvStrings(UnsafeBufferPointer(line), file: path, line: n) } catch let e as StoreError { throw RankerError.badSamples(file: path, line: n, reason: "\(e)".components(separatedBy: ": ").last ?? "bad CSV") }
-            guard f.count == header.count else { throw RankerError.badSamples(file: path, line: n, reason: "\(f.count) fields, the header has \(header.count)") }
-            guard let y = Double(f[label]), y == 0 || y == 1 else {
-                throw RankerError.badSamples(file: path, line: n, reason: "label '\(f[label])' in column '\(spec.label)' is not 0 or 1")
+            do { f = try TextScan.csvStrings(UnsafeBufferPointer(line), file: file, line: n) } catch let e as StoreError { throw RankerError.badSamples(file: file, line: n, reason: "\(e)".components(separatedBy: ": ").last ?? "bad CSV") }
+            guard f.count == l.header.count else { throw RankerError.badSamples(file: file, line: n, reason: "\(f.count) fields, the header has \(l.header.count)") }
+            guard let y = Double(f[l.label]), y == 0 || y == 1 else {
+                throw RankerError.badSamples(file: file, line: n, reason: "label '\(f[l.label])' in column '\(spec.label)' is not 0 or 1")
             }
-            if f[user].isEmpty || f[item].isEmpty { throw RankerError.badSamples(file: path, line: n, reason: "empty \(f[user].isEmpty ? spec.userID : spec.itemID)") }
-            for (c, i) in cat.enumerated() {
-                let v = encoders[c].index(f[i])
-                if v < 0 && !f[i].isEmpty { set.unknownValues += 1 }
-                set.categorical.append(v)
+            if f[l.user].isEmpty || f[l.item].isEmpty { throw RankerError.badSamples(file: file, line: n, reason: "empty \(f[l.user].isEmpty ? spec.userID : spec.itemID)") }
+            for (c, i) in l.categorical.enumerated() {
+                let v = l.encoders[c].index(f[i])
+                if v < 0 && !f[i].isEmpty { unknownValues += 1 }
+                categorical.append(v)
             }
-            for (c, i) in num.enumerated() {
+            for (c, i) in l.numeric.enumerated() {
                 let s = f[i]
-                if s.isEmpty { set.numeric.append(.nan); continue }
+                if s.isEmpty { numeric.append(.nan); continue }
                 guard let v = Float(s), v.isFinite else {
-                    throw RankerError.badSamples(file: path, line: n, reason: "'\(s)' in numeric column '\(spec.numeric[c].name)' is not a finite number")
+                    throw RankerError.badSamples(file: file, line: n, reason: "'\(s)' in numeric column '\(spec.numeric[c].name)' is not a finite number")
                 }
-                set.numeric.append(v)
+                numeric.append(v)
             }
-            set.labels.append(Float(y))
-            set.users.append(f[user])
-            set.items.append(f[item])
-            set.times.append(time.flatMap { Double(f[$0]) } ?? Double(set.count))
-            set.raw.append(rawIdx.map { f[$0] })
-            set.count += 1
+            labels.append(Float(y))
+            users.append(f[l.user])
+            items.append(f[l.item])
+            times.append(l.time.flatMap { Double(f[$0]) } ?? Double(count))
+            raw.append(l.rawIndices.map { f[$0] })
+            count += 1
         }
-        if set.count == 0 { throw RankerError.badSamples(file: path, line: 0, reason: "no rows after the header") }
-        return set
     }
 
     /// The rows at `indices`, in that order.

@@ -20,7 +20,7 @@ struct EmbeddingCommand: ParsableCommand {
             abstract: "Import a file as a new version of a table (atomic: all or nothing).",
             discussion: "Formats: \(VectorFormat.allCases.map(\.rawValue).joined(separator: ", ")); detected from the extension or the content unless --format is given."
         )
-        @Argument(help: "The file to read (- for standard input).") var file: String
+        @Argument(help: "The file to read (- for standard input), or a Spark output directory (its part-* files in order; refused without _SUCCESS).") var file: String
         @Option(help: "The table to write.") var table: String
         @Option(help: "pretrained or user (learned tables are written only by `recsys train`).") var kind: TableKind = .pretrained
         @Option(help: "The file format (default: detected).") var format: VectorFormat?

@@ -17,7 +17,7 @@ struct TrainCommand: PrioritizedJob {
         when i % N == N-1, the SparrowRecSys benchmark split with N=5) or a random --split fraction.
         """
     )
-    @Option(help: "The training samples (CSV with a header).") var samples: String
+    @Option(help: "The training samples (CSV with a header), or a Spark output directory of such part files (refused without _SUCCESS).") var samples: String
     @Option(help: "The model name.") var model: String
     @Option(help: "sparrow, sparrow-plus, or a JSON spec file.") var spec: String = "sparrow-plus"
     @Option(help: "A separate test file.") var test: String?

@@ -234,3 +234,24 @@ final class RankerTests: XCTestCase {
         XCTAssertEqual(ok.count, 1)
     }
 }
+
+extension RankerTests {
+    /// Spark's CSV output: a header in every part file, read in part order.
+    func testSamplesFromASparkOutputDirectory() throws {
+        let out = dir.appendingPathComponent("samples").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        let header = "uid,iid,g,h,x,y,label\n"
+        _ = write("samples/part-00000-a.csv", header + "u1,1,A,A,1,2,1\nu2,2,B,B,3,4,0\n")
+        _ = write("samples/part-00001-a.csv", header + "u3,3,C,C,5,6,1\n")
+        XCTAssertThrowsError(try SampleSet.load(out, spec: RankerTests.smallSpec)) { e in XCTAssertTrue("\(e)".contains("_SUCCESS"), "\(e)") }
+        _ = write("samples/_SUCCESS", "")
+        let set = try SampleSet.load(out, spec: RankerTests.smallSpec)
+        XCTAssertEqual(set.count, 3)
+        XCTAssertEqual(set.users, ["u1", "u2", "u3"])
+        XCTAssertEqual(set.labels, [1, 0, 1])
+        _ = write("samples/part-00002-a.csv", "uid,iid,g,h,x,label,y\nu4,4,A,A,1,1,2\n")
+        XCTAssertThrowsError(try SampleSet.load(out, spec: RankerTests.smallSpec)) { e in
+            XCTAssertTrue("\(e)".contains("part-00002-a.csv:1: its header differs"), "\(e)")
+        }
+    }
+}
