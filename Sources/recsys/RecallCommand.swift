@@ -84,6 +84,7 @@ struct RecallCommand: ParsableCommand {
         @Option(help: "Tables to use, comma-separated (a sweep, at most the index's).") var tables: String?
         @Option(help: "Candidates re-scored per result, comma-separated (a sweep; 0: all; default: the index's).") var rescore: String?
         @Flag(help: "Copy the vectors into huge-page memory first, as `recsys serve` does.") var resident = false
+        @Flag(name: .customLong("with-exact"), help: "Also time exact search (every vector scored) on the same queries, as a row of its own.") var withExact = false
         @Flag(inversion: .prefixedNo, help: "Keep the figures in the store (the service's tables page plots them).") var record = true
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
@@ -137,23 +138,23 @@ struct RecallCommand: ParsableCommand {
             var rowsOut = ResultTable(columns: ["method", "tables", "probes", "rescore", "recall@\(k)", "worst 10%", "gathered", "candidates", "p50_us", "p99_us", "qps"])
             var evaluations: [RecallEvaluation] = []
             let exactOnly = snapshot.indexInfo == nil || snapshot.staleNote != nil
-            for t in tableList {
-                for f in exactOnly ? [nil] : rescoreList {
-                for p in exactOnly ? [0] : probeList {
-                    // queries with their own exclusions: run one at a time
-                    var evals: [RecallEvaluation] = []
-                    if excluded.allSatisfy(\.isEmpty) {
-                        evals.append(try RecallEvaluation.run(snapshot, queries: queryVectors, truth: truth, options: SearchOptions(k: k, tables: t, probes: p, rescore: f)))
-                    } else {
-                        for (i, q) in queryVectors.enumerated() {
-                            evals.append(try RecallEvaluation.run(snapshot, queries: [q], truth: [truth![i]], options: SearchOptions(k: k, tables: t, probes: p, rescore: f, excludedRows: excluded[i])))
-                        }
+            var sweep = exactOnly ? [] : tableList.flatMap { t in rescoreList.flatMap { f in probeList.map { p in SearchOptions(k: k, tables: t, probes: p, rescore: f) } } }
+            if exactOnly || withExact { sweep.append(SearchOptions(k: k, exact: true)) }
+            for options in sweep {
+                // queries with their own exclusions: run one at a time
+                var evals: [RecallEvaluation] = []
+                if excluded.allSatisfy(\.isEmpty) {
+                    evals.append(try RecallEvaluation.run(snapshot, queries: queryVectors, truth: truth, options: options))
+                } else {
+                    for (i, q) in queryVectors.enumerated() {
+                        var o = options
+                        o.excludedRows = excluded[i]
+                        evals.append(try RecallEvaluation.run(snapshot, queries: [q], truth: [truth![i]], options: o))
                     }
-                    let e = merge(evals)
-                    evaluations.append(e)
-                    rowsOut.rows.append([.text(e.method), .int(e.tables), .int(e.probes), .int(e.rescore), .float(e.recall), .float(e.worstTenthRecall), .float(e.gathered), .float(e.candidates), .float(e.p50Micros), .float(e.p99Micros), .float(e.queriesPerSecond)])
                 }
-                }
+                let e = merge(evals)
+                evaluations.append(e)
+                rowsOut.rows.append([.text(e.method), .int(e.tables), .int(e.probes), .int(e.rescore), .float(e.recall), .float(e.worstTenthRecall), .float(e.gathered), .float(e.candidates), .float(e.p50Micros), .float(e.p99Micros), .float(e.queriesPerSecond)])
             }
             if output.json { printJSON(evaluations) } else { rowsOut.print(output) }
             if record {
