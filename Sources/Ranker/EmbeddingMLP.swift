@@ -55,6 +55,8 @@ public final class EmbeddingMLP: @unchecked Sendable {
     let stages: [Stage]
     /// Value -> row maps of the categorical columns.
     let encoders: [CategoryEncoder]
+    /// Embedding tables training leaves as they are (`freeze(column:)`).
+    var frozenTables: Set<Int> = []
 
     /// A freshly initialised model (seeded); `randomize: false` leaves zeros
     /// for weights about to be loaded.

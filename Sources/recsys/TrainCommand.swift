@@ -30,6 +30,8 @@ struct TrainCommand: PrioritizedJob {
     @Option(name: .customLong("batch-size")) var batchSize: Int = 256
     @Option(name: .customLong("learning-rate"), parsing: .unconditional) var learningRate: Float = 0.001
     @Option var seed: UInt64 = 1
+    @Option(name: .customLong("init"), help: "COLUMN=TABLE: start the column's embedding rows from the store's table, by id (repeatable; dimensions must match; ids the table lacks keep their random start).") var initFrom: [String] = []
+    @Option(help: "Keep this column's embedding table as initialised (repeatable; with --init).") var freeze: [String] = []
     @OptionGroup var store: StoreOptions
     @OptionGroup var priority: PriorityOptions
     @OptionGroup var output: OutputOptions
@@ -69,11 +71,15 @@ struct TrainCommand: PrioritizedJob {
             trainSet = a; validationSet = b
         }
         let mlp = try EmbeddingMLP(spec: featureSpec, seed: seed)
+        let initialized = try initialize(mlp)
         let trainer = Trainer(model: mlp)
         let options = TrainingOptions(epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed, patience: patience)
         let params = mlp.parameterCount
         try checkStoreCanTakeModel(parameters: params.embeddings + params.dense, users: all.count)
         if !output.json {
+            for i in initialized {
+                writeStderr("initialised '\(i.column)' from table '\(i.source)': \(i.found) of its \(i.rows) rows found\(freeze.contains(i.column) ? ", frozen" : "")\n")
+            }
             writeStderr("training on \(trainSet.count) rows (\(params.embeddings) embedding + \(params.dense) dense parameters)\(validationSet.map { ", validating on \($0.count)" } ?? "")\(testSet.map { ", testing on \($0.count)" } ?? "")\n")
         }
         let reports = try trainer.train(trainSet, validation: validationSet, options: options) { r in
@@ -91,7 +97,8 @@ struct TrainCommand: PrioritizedJob {
         try s.write { txn in try txn.requireSoundStructure(); try RankerModel.save(txn, name: model, model: mlp, options: options, metrics: metrics, data: trainSet) }
         if output.json {
             printJSON(TrainJSON(model: model, epochs: reports, train: metrics["train"], validation: metrics["validation"], test: metrics["test"],
-                                parameters: ["embeddings": params.embeddings, "dense": params.dense], unknownValues: all.unknownValues))
+                                parameters: ["embeddings": params.embeddings, "dense": params.dense], unknownValues: all.unknownValues,
+                                initialized: initialized.map { InitJSON(column: $0.column, table: $0.source, found: $0.found, rows: $0.rows, frozen: freeze.contains($0.column)) }))
             return
         }
         var t = ResultTable(columns: ["set", "rows", "roc_auc", "pr_auc", "logloss", "accuracy"])
@@ -105,6 +112,28 @@ struct TrainCommand: PrioritizedJob {
 }
 
 extension TrainCommand {
+    /// Applies --init and --freeze to a fresh model, reading the store's tables.
+    func initialize(_ mlp: EmbeddingMLP) throws -> [PretrainedInit] {
+        var reports: [PretrainedInit] = []
+        if !initFrom.isEmpty {
+            let s = try store.openExisting()
+            try s.read { txn in
+                for pair in initFrom {
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw CLIError("--init: '\(pair)' is not COLUMN=TABLE") }
+                    reports.append(try mlp.initialize(column: parts[0], from: try txn.table(parts[1])))
+                }
+            }
+        }
+        for column in freeze {
+            guard reports.contains(where: { $0.column == column }) else {
+                throw CLIError("--freeze \(column): only a column given to --init can be frozen (a frozen random table learns nothing)")
+            }
+            try mlp.freeze(column: column)
+        }
+        return reports
+    }
+
     /// Fails before the epochs, not after them, when the model could not be
     /// stored: a model name no table may carry, a read-only store, or a disk
     /// without room for the model (its parameters twice over, as LMDB writes
@@ -128,6 +157,15 @@ struct TrainJSON: Encodable {
     let test: Metrics?
     let parameters: [String: Int]
     let unknownValues: Int
+    let initialized: [InitJSON]
+}
+
+struct InitJSON: Encodable {
+    let column: String
+    let table: String
+    let found: Int
+    let rows: Int
+    let frozen: Bool
 }
 
 /// `recsys rank`: score items for a user with a stored model.

@@ -255,3 +255,37 @@ extension RankerTests {
         }
     }
 }
+
+extension RankerTests {
+    /// --init copies a stored table's vectors into a column's rows by id;
+    /// --freeze keeps them through training while the other tables learn.
+    func testInitialisingAndFreezingAColumnFromAStoredTable() throws {
+        let store = try Store(path: dir.appendingPathComponent("s.lmdb").path)
+        try writeTable(store, "pre", [[0.5, -0.5], [0.25, 0.75], [9, 9]], id: { ["1", "2", "77"][$0] })
+        try writeTable(store, "wide", [[1, 2, 3, 4]], id: { _ in "1" })
+        let mlp = try EmbeddingMLP(spec: RankerTests.smallSpec, seed: 3)
+        let iid = RankerTests.smallSpec.categorical.firstIndex { $0.name == "iid" }!
+        let k = mlp.columnTable[iid]
+        let before = mlp.tables[k]
+        let report = try store.read { try mlp.initialize(column: "iid", from: $0.table("pre")) }
+        XCTAssertEqual(report, PretrainedInit(column: "iid", source: "pre", found: 2, rows: 50))
+        XCTAssertEqual(Array(mlp.tables[k][2..<6]), [0.5, -0.5, 0.25, 0.75])
+        XCTAssertEqual(Array(mlp.tables[k][0..<2]), Array(before[0..<2]), "row 0 has no vector in the table: its random start stays")
+        XCTAssertEqual(Array(mlp.tables[k][6...]), Array(before[6...]))
+
+        try store.read { txn in
+            XCTAssertThrowsError(try mlp.initialize(column: "iid", from: txn.table("wide"))) { XCTAssertTrue("\($0)".contains("dimension 4, column 'iid' embeds in 2"), "\($0)") }
+            XCTAssertThrowsError(try mlp.initialize(column: "uid", from: txn.table("pre"))) { XCTAssertTrue("\($0)".contains("hashed"), "\($0)") }
+            XCTAssertThrowsError(try mlp.initialize(column: "nope", from: txn.table("pre"))) { XCTAssertTrue("\($0)".contains("no categorical column 'nope'"), "\($0)") }
+        }
+
+        try mlp.freeze(column: "iid")
+        let initialised = mlp.tables[k]
+        let shared = mlp.columnTable[RankerTests.smallSpec.categorical.firstIndex { $0.name == "g" }!]
+        let sharedBefore = mlp.tables[shared]
+        let train = try SampleSet.load(write("train.csv", separable(300, seed: 4)), spec: RankerTests.smallSpec)
+        try Trainer(model: mlp).train(train, options: TrainingOptions(epochs: 1, batchSize: 16))
+        XCTAssertEqual(mlp.tables[k], initialised, "a frozen table is left as initialised")
+        XCTAssertNotEqual(mlp.tables[shared], sharedBefore, "the other tables learn")
+    }
+}
