@@ -75,20 +75,7 @@ def peers(base, queries, gt, k=10):
         found, qps = timed_queries(lambda q: ref.search(q[None], k)[1][0], queries)
         pts.append({"recall": recall_at(found, gt), "qps": qps, "params": f"nbits=256 k_factor={kf}"})
     out.append({"name": "faiss IndexLSH+IndexRefineFlat", "build_s": build, "index_bytes": base.shape[0] * 32, "points": pts})
-    # hnswlib
-    import hnswlib
-    t0 = time.time()
-    h = hnswlib.Index(space="ip", dim=d)
-    h.init_index(max_elements=base.shape[0], M=16, ef_construction=200)
-    h.set_num_threads(1)
-    h.add_items(base)
-    build = time.time() - t0
-    pts = []
-    for ef in [10, 16, 24, 32, 48, 64, 96, 128]:
-        h.set_ef(ef)
-        found, qps = timed_queries(lambda q: h.knn_query(q[None], k)[0][0], queries)
-        pts.append({"recall": recall_at(found, gt), "qps": qps, "params": f"M=16 ef={ef}"})
-    out.append({"name": "hnswlib HNSW", "build_s": build, "index_bytes": None, "points": pts})
+    out.append(hnswlib_sweep(base, queries, gt, k))
     try:
         import falconn
         t0 = time.time()
@@ -107,6 +94,22 @@ def peers(base, queries, gt, k=10):
     except ImportError:
         out.append({"name": "FALCONN cross-polytope", "skipped": "not installed (pip install falconn failed to build here)", "points": []})
     return out
+
+def hnswlib_sweep(base, queries, gt, k=10):
+    """hnswlib (M=16, ef_construction=200, one thread) along its ef sweep."""
+    import hnswlib
+    t0 = time.time()
+    h = hnswlib.Index(space="ip", dim=base.shape[1])
+    h.init_index(max_elements=base.shape[0], M=16, ef_construction=200)
+    h.set_num_threads(1)
+    h.add_items(base)
+    build = time.time() - t0
+    pts = []
+    for ef in [10, 16, 24, 32, 48, 64, 96, 128]:
+        h.set_ef(ef)
+        found, qps = timed_queries(lambda q: h.knn_query(q[None], k)[0][0], queries)
+        pts.append({"recall": recall_at(found, gt), "qps": qps, "params": f"M=16 ef={ef}"})
+    return {"name": "hnswlib HNSW", "build_s": build, "index_bytes": None, "points": pts}
 
 def best_at(points, target=0.9):
     ok = [p for p in points if p["recall"] >= target]

@@ -95,22 +95,6 @@ def serve_rss(store, queries, truth, port=18480):
         srv.wait(timeout=30)
 
 
-def hnswlib_sweep(base, queries, gt, k=10):
-    import hnswlib
-    t0 = time.time()
-    h = hnswlib.Index(space="ip", dim=base.shape[1])
-    h.init_index(max_elements=base.shape[0], M=16, ef_construction=200)
-    h.set_num_threads(1)
-    h.add_items(base)
-    build = time.time() - t0
-    points = []
-    for ef in [10, 16, 24, 32, 48, 64, 96, 128]:
-        h.set_ef(ef)
-        found, qps = recall_bench.timed_queries(lambda q: h.knn_query(q[None], k)[0][0], queries)
-        points.append({"recall": recall_bench.recall_at(found, gt), "qps": qps, "params": f"M=16 ef={ef}"})
-    return {"name": "hnswlib HNSW", "build_s": build, "points": points}
-
-
 def scale_10m(a):
     n = 10_000_000
     src = dataset(n)
@@ -142,7 +126,7 @@ def beside_hnswlib():
     base, queries, gt = recall_bench.fvecs(f"{src}/base.fvecs"), recall_bench.fvecs(f"{src}/query.fvecs"), recall_bench.ivecs(f"{src}/groundtruth.ivecs")
     ours = recall_bench.ours("scale1m", f"{src}/base.fvecs", f"{src}/query.fvecs", f"{src}/groundtruth.ivecs", 1_000_000)
     sh("rm", "-rf", os.path.join(DATA, "scale1m.lmdb"))
-    return {"n": 1_000_000, "systems": [ours, hnswlib_sweep(base, queries, gt)]}
+    return {"n": 1_000_000, "systems": [ours, recall_bench.hnswlib_sweep(base, queries, gt)]}
 
 
 def main():
