@@ -35,9 +35,11 @@ public enum PartFiles {
         return nonEmpty
     }
 
-    /// The size of the file at `path` in bytes, 0 when it cannot be read.
+    /// The size of the regular file at `path` (`-`: standard input) in
+    /// bytes; 0 for pipes and what cannot be read (progress without a total).
     public static func size(of path: String) -> Int {
         var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+        let ok = path == "-" ? fstat(0, &st) == 0 : stat(path, &st) == 0
+        return ok && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
     }
 }

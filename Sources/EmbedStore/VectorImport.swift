@@ -45,25 +45,27 @@ extension Store {
         let files = try PartFiles.inputs(path)
         return try write { txn in
             try txn.requireSoundStructure()
-            let first = try ByteReader(path: files[0])
-            let format = try options.format ?? Store.detectFormat(first)
             try TableName.requireOutsideKind(options.kind)
             let builder = try TableBuilder(txn: txn, name: table, kind: options.kind, source: URL(fileURLWithPath: path).lastPathComponent, onDuplicate: options.onDuplicate)
-            let totalBytes = files.count == 1 ? first.size : files.reduce(0) { $0 + PartFiles.size(of: $1) }
+            let totalBytes = files.reduce(0) { $0 + PartFiles.size(of: $1) }
             var doneBytes = 0
             var id: [UInt8] = []
             var vector: [Float] = []
             var records = 0
             var note: String?
-            for (k, file) in files.enumerated() {
-                let input = k == 0 ? first : try ByteReader(path: file)
+            // the first file's format, unless given, holds for every part
+            var format = options.format
+            for file in files {
+                let input = try ByteReader(path: file)
                 if format != .npy, let reason = VectorFormat.misleadingFileReason(head: try input.peek(16)) {
                     throw StoreError.badInput(file: file, location: "", reason: reason)
                 }
-                var reader = try Store.reader(for: format, input: input, idsPath: options.idsPath, maxID: maxKeySize)
+                let fileFormat = try format ?? Store.detectFormat(input)
+                format = fileFormat
+                var reader = try Store.reader(for: fileFormat, input: input, idsPath: options.idsPath, maxID: maxKeySize)
                 note = note ?? (reader as? NPYReader)?.conversionNote
                 // text is parsed on a second thread while this one writes the table
-                let prefetching = format.isText ? PrefetchingVectorReader(reader) : nil
+                let prefetching = fileFormat.isText ? PrefetchingVectorReader(reader) : nil
                 defer { prefetching?.close() }
                 if let prefetching { reader = prefetching }
                 while try reader.next(id: &id, vector: &vector) {
@@ -80,16 +82,13 @@ extension Store {
             if records == 0 { throw StoreError.badInput(file: path, location: "", reason: "no vectors in the file (empty file?)") }
             progress?(records, doneBytes, totalBytes)
             let info = try builder.finish()
-            return ImportSummary(info: info, format: format, records: records, replaced: builder.replaced, note: note)
+            return ImportSummary(info: info, format: format!, records: records, replaced: builder.replaced, note: note)
         }
     }
 
     /// The format of `input` told from its name and first bytes, or an error saying why not.
     static func detectFormat(_ input: ByteReader) throws -> VectorFormat {
         let path = input.path
-        if let reason = VectorFormat.misleadingFileReason(head: try input.peek(16)) {
-            throw StoreError.badInput(file: path, location: "", reason: reason)
-        }
         let head = try input.peek(4096)
         if let f = VectorFormat.detect(path: path, head: head) { return f }
         if head.isEmpty { throw StoreError.badInput(file: path, location: "", reason: "empty file") }

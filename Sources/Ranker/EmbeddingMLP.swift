@@ -55,8 +55,8 @@ public final class EmbeddingMLP: @unchecked Sendable {
     let stages: [Stage]
     /// Value -> row maps of the categorical columns.
     let encoders: [CategoryEncoder]
-    /// Embedding tables training leaves as they are (`freeze(column:)`).
-    var frozenTables: Set<Int> = []
+    /// Per embedding table, whether training leaves it as it is (`freeze(column:)`).
+    var frozenTables: [Bool]
 
     /// A freshly initialised model (seeded); `randomize: false` leaves zeros
     /// for weights about to be loaded.
@@ -107,6 +107,7 @@ public final class EmbeddingMLP: @unchecked Sendable {
         self.layers = layers
         self.stages = stages
         encoders = spec.categorical.map(CategoryEncoder.init)
+        frozenTables = [Bool](repeating: false, count: tableList.count)
     }
 
     /// Trainable parameters: embedding entries plus dense weights and biases.

@@ -50,6 +50,6 @@ extension EmbeddingMLP {
         guard let c = spec.categorical.firstIndex(where: { $0.name == column }) else {
             throw RankerError.badOption("--freeze: no categorical column '\(column)' in the spec")
         }
-        frozenTables.insert(columnTable[c])
+        frozenTables[columnTable[c]] = true
     }
 }

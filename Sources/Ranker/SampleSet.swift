@@ -41,15 +41,18 @@ public struct SampleSet: Sendable {
             let input = try ByteReader(path: file)
             guard let headerLine = try input.nextLine() else { throw RankerError.badSamples(file: file, line: 0, reason: "empty file") }
             let header = try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: file, line: 1)
-            if let layout, header != layout.header {
-                throw RankerError.badSamples(file: file, line: 1, reason: "its header differs from the first part file's: every part must have the same columns")
-            }
-            if layout == nil {
-                let l = try Layout(header: header, spec: spec, file: file)
+            let l: Layout
+            if let layout {
+                guard header == layout.header else {
+                    throw RankerError.badSamples(file: file, line: 1, reason: "its header differs from the first part file's: every part must have the same columns")
+                }
+                l = layout
+            } else {
+                l = try Layout(header: header, spec: spec, file: file)
                 set.rawColumns = l.rawColumns
                 layout = l
             }
-            try set.append(input, layout!, file: file)
+            try set.append(input, l, file: file)
         }
         if set.count == 0 { throw RankerError.badSamples(file: path, line: 0, reason: "no rows after the header") }
         return set

@@ -227,7 +227,7 @@ public final class Trainer {
                 let idx = Int(data.categorical[r * c + j])
                 if idx < 0 { continue }
                 let k = model.columnTable[j], d = model.tableDimension[k]
-                if model.frozenTables.contains(k) { continue }
+                if model.frozenTables[k] { continue }
                 let src = g + b * width + model.columnOffset[j]
                 optimizer.gradTables[k].withUnsafeMutableBufferPointer { gt in
                     let dst = gt.baseAddress! + idx * d

@@ -56,8 +56,15 @@ package final class ServingState: @unchecked Sendable {
     /// file against its manifest first.
     package static func openPublished(_ link: String) throws -> Store {
         guard let target = PublishedLink.realPath(link) else { throw StoreError.io(path: link, reason: "the link names nothing (no such directory)") }
-        if let manifest = try SnapshotManifest.load(from: target) { try manifest.check(directory: target) }
-        return try Store(path: target, readOnly: true)
+        return try openChecked(target).store
+    }
+
+    /// Opens the directory `target` read-only, its manifest (read once)
+    /// checked against its data file first.
+    private static func openChecked(_ target: String) throws -> ServedStore {
+        let manifest = try SnapshotManifest.load(from: target)
+        try manifest?.check(directory: target)
+        return ServedStore(store: try Store(path: target, readOnly: true), directory: target, manifest: manifest, openedAt: Date())
     }
 
     /// The store served now (after a switch, the new one).
@@ -81,7 +88,8 @@ package final class ServingState: @unchecked Sendable {
     package func view() throws -> ServingView {
         lock.lock(); defer { lock.unlock() }
         let id = served.store.latestSnapshotID
-        if let c = current, c.snapshotID == id, c.store === served.store { return c }
+        // a switch clears `current`, so a view here is of the store served
+        if let c = current, c.snapshotID == id { return c }
         let v = ServingView(store: served.store, snapshotID: id, models: models, catalogs: catalogs)
         current = v
         return v
@@ -109,8 +117,7 @@ package final class ServingState: @unchecked Sendable {
         let next: ServedStore
         do {
             // opened outside the lock: requests go on meanwhile
-            let store = try Self.openPublished(target)
-            next = ServedStore(store: store, directory: target, manifest: try SnapshotManifest.load(from: target), openedAt: Date())
+            next = try Self.openChecked(target)
         } catch {
             lock.lock(); failedTarget = target; lock.unlock()
             return .failed(target: target, reason: "\(error)")
