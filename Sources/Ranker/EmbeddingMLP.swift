@@ -57,6 +57,11 @@ public final class EmbeddingMLP: @unchecked Sendable {
     let encoders: [CategoryEncoder]
     /// Per embedding table, whether training leaves it as it is (`freeze(column:)`).
     var frozenTables: [Bool]
+    /// Per categorical column, how its bag is pooled.
+    let combiners: [Combiner]
+    /// DIN's activation unit: the history bag column, the query column, and
+    /// its two layers in `layers` (after the MLP's: 4d -> hidden -> 1).
+    let attention: (bag: Int, query: Int, first: Int, second: Int)?
 
     /// A freshly initialised model (seeded); `randomize: false` leaves zeros
     /// for weights about to be loaded.
@@ -104,6 +109,14 @@ public final class EmbeddingMLP: @unchecked Sendable {
         }
         layers.append(DenseLayer(inputs: width, outputs: 1, rng: &rng))
         stages.append(.dense(layer: layers.count - 1, relu: false))
+        if let (bag, query) = spec.attentionColumns, let a = spec.categorical[bag].attention {
+            layers.append(DenseLayer(inputs: 4 * spec.categorical[bag].dimension, outputs: a.hidden, rng: &rng))
+            layers.append(DenseLayer(inputs: a.hidden, outputs: 1, rng: &rng))
+            attention = (bag, query, layers.count - 2, layers.count - 1)
+        } else {
+            attention = nil
+        }
+        combiners = spec.categorical.map(\.combiner)
         self.layers = layers
         self.stages = stages
         encoders = spec.categorical.map(CategoryEncoder.init)
@@ -140,7 +153,18 @@ public final class EmbeddingMLP: @unchecked Sendable {
         t == .log1p ? Foundation.log1p(max(v, 0)) : v
     }
 
-    /// Writes the stacked input of row `r` of `data` into `x`.
+    /// The weight of each row in a bag of `n` values pooled by `combiner`.
+    @inline(__always)
+    static func poolWeight(_ combiner: Combiner, _ n: Int) -> Float {
+        switch combiner {
+        case .sum: return 1
+        case .mean: return 1 / Float(n)
+        case .sqrtn: return 1 / Float(n).squareRoot()
+        }
+    }
+
+    /// Writes the stacked input of row `r` of `data` into `x`. The attention
+    /// column's slot is left zero (`attend` fills it for a batch).
     @inline(__always)
     func stack(_ data: SampleSet, row r: Int, into x: UnsafeMutablePointer<Float>) {
         let m = spec.numeric.count, c = spec.categorical.count
@@ -148,16 +172,41 @@ public final class EmbeddingMLP: @unchecked Sendable {
             let v = data.numeric[r * m + j]
             x[j] = v.isNaN ? 0 : (EmbeddingMLP.transform(v, spec.numeric[j].transform) - numericShift[j]) * numericScale[j]
         }
-        for j in 0..<c {
-            let idx = Int(data.categorical[r * c + j])
-            let d = tableDimension[columnTable[j]]
-            let dst = x + columnOffset[j]
-            if idx < 0 {
+        data.bagValues.withUnsafeBufferPointer { values in
+            for j in 0..<c {
+                let d = tableDimension[columnTable[j]]
+                let dst = x + columnOffset[j]
+                let bag = data.bag(r, j)
+                if bag.count == 1 && j != attention?.bag {
+                    tables[columnTable[j]].withUnsafeBufferPointer { t in dst.update(from: t.baseAddress! + Int(values[bag.lowerBound]) * d, count: d) }
+                    continue
+                }
                 dst.update(repeating: 0, count: d)
-            } else {
-                tables[columnTable[j]].withUnsafeBufferPointer { t in dst.update(from: t.baseAddress! + idx * d, count: d) }
+                if bag.isEmpty || j == attention?.bag { continue }
+                let w = EmbeddingMLP.poolWeight(combiners[j], bag.count)
+                tables[columnTable[j]].withUnsafeBufferPointer { t in
+                    for v in bag {
+                        let src = t.baseAddress! + Int(values[v]) * d
+                        for e in 0..<d { dst[e] += w * src[e] }
+                    }
+                }
             }
         }
+    }
+
+    /// Stacks `rows` of `data` into `x` (`inputWidth` floats per row) and
+    /// pools the attention column over them, keeping what the backward
+    /// pass needs in `scratch`.
+    func stack(_ data: SampleSet, rows: some Collection<Int>, into x: UnsafeMutablePointer<Float>, scratch: AttentionScratch) {
+        let width = spec.inputWidth
+        for (b, r) in rows.enumerated() { stack(data, row: r, into: x + b * width) }
+        guard let attention else { return }
+        scratch.reset()
+        for (b, r) in rows.enumerated() {
+            let q = data.bag(r, attention.query)
+            scratch.addRow(history: data.bagValues[data.bag(r, attention.bag)], query: q.isEmpty ? -1 : data.bagValues[q.lowerBound], row: b)
+        }
+        attend(scratch, into: x + columnOffset[attention.bag], stride: width)
     }
 
     /// Probabilities for every row of `data`.
@@ -165,12 +214,11 @@ public final class EmbeddingMLP: @unchecked Sendable {
         recsys_flush_denormals()
         var out = [Float](repeating: 0, count: data.count)
         let ws = Workspace(model: self, batch: min(batchSize, max(1, data.count)))
+        let scratch = AttentionScratch()
         var start = 0
         while start < data.count {
             let n = min(batchSize, data.count - start)
-            ws.x.withUnsafeMutableBufferPointer { x in
-                for b in 0..<n { stack(data, row: start + b, into: x.baseAddress! + b * spec.inputWidth) }
-            }
+            ws.x.withUnsafeMutableBufferPointer { x in stack(data, rows: start..<(start + n), into: x.baseAddress!, scratch: scratch) }
             let p = forward(ws, batch: n)
             for b in 0..<n { out[start + b] = p[b] }
             start += n
@@ -188,12 +236,15 @@ public final class EmbeddingMLP: @unchecked Sendable {
         guard n > 0 else { return }
         var set = SampleSet(spec: spec)
         set.count = n
-        set.categorical = [Int32](repeating: -1, count: n * c)
         set.numeric = [Float](repeating: .nan, count: n * m)
-        let ownCategorical = (0..<c).filter { (spec.categorical[$0].entity == .user) == (entity == .user) }
+        let owner = (0..<c).map { (spec.categorical[$0].entity == .user) == (entity == .user) }
         let ownNumeric = (0..<m).filter { (spec.numeric[$0].entity == .user) == (entity == .user) }
         for (r, row) in rows.enumerated() {
-            for (k, j) in ownCategorical.enumerated() { set.categorical[r * c + j] = row.categorical[k] }
+            var k = 0
+            for j in 0..<c {
+                if owner[j] { set.bagValues.append(contentsOf: row.bag(k)); k += 1 }
+                set.closeBag()
+            }
             for (k, j) in ownNumeric.enumerated() { set.numeric[r * m + j] = row.numeric[k] }
         }
         let x = UnsafeMutablePointer<Float>.allocate(capacity: n * width)
@@ -211,8 +262,10 @@ public final class EmbeddingMLP: @unchecked Sendable {
     }
 
     /// Probabilities of one user against many items from their first-layer
-    /// parts: h1 = relu(user + item + b1), then the rest of the MLP.
-    func predict(userPart: [Float], itemParts: [UnsafePointer<Float>]) -> [Float] {
+    /// parts: h1 = relu(user + item + b1 [+ pairs]), then the rest of the
+    /// MLP; `pairs` holds one first-layer row per item for what depends on
+    /// both (the attention column).
+    func predict(userPart: [Float], itemParts: [UnsafePointer<Float>], pairs: UnsafePointer<Float>? = nil) -> [Float] {
         recsys_flush_denormals()
         var out = [Float](repeating: 0, count: itemParts.count)
         let batch = 1024
@@ -227,7 +280,12 @@ public final class EmbeddingMLP: @unchecked Sendable {
                 for r in 0..<n {
                     let it = itemParts[start + r]
                     let dst = h1 + r * h
-                    for j in 0..<h { let v = u[j] + it[j]; dst[j] = v > 0 ? v : 0 }
+                    if let pairs {
+                        let p = pairs + (start + r) * h
+                        for j in 0..<h { let v = u[j] + it[j] + p[j]; dst[j] = v > 0 ? v : 0 }
+                    } else {
+                        for j in 0..<h { let v = u[j] + it[j]; dst[j] = v > 0 ? v : 0 }
+                    }
                 }
             }
             let p = infer(ws, batch: n, fromStage: 1)

@@ -6,9 +6,45 @@ public enum FeatureEntity: String, Codable, Sendable {
     case user, item, context
 }
 
-/// A categorical column: a value becomes an index into an embedding table.
+/// How the rows of a bag of values are pooled into one vector, as
+/// TensorFlow's `embedding_lookup_sparse` combiners: the sum, the sum over
+/// n, or the sum over sqrt(n), n counting the values found in the table.
+public enum Combiner: String, Codable, Sendable, CaseIterable {
+    case sum, mean, sqrtn
+}
+
+/// A categorical column that holds several values per row.
+public struct MultiValue: Codable, Sendable, Equatable {
+    /// Splits one field into values ("|" for "Action|Drama"); nil: one value per column.
+    public var separator: String?
+    public var combiner: Combiner
+    public init(separator: String? = nil, combiner: Combiner) {
+        self.separator = separator
+        self.combiner = combiner
+    }
+}
+
+/// DIN's activation unit: a bag of the user's history items is pooled as
+/// sum_k a(h_k, q) h_k, where q is the candidate item's embedding from the
+/// same table and a = sigmoid(w2 relu([h, q, h - q, h * q] W1 + b1) + b2)
+/// (no softmax over the history, as in the paper).
+public struct Attention: Codable, Sendable, Equatable {
+    /// The single-valued item column whose embedding is the candidate.
+    public var query: String
+    /// Hidden units of the activation unit (SparrowRecSys's DIN.py: 32).
+    public var hidden: Int
+    public init(query: String, hidden: Int = 32) {
+        self.query = query
+        self.hidden = hidden
+    }
+}
+
+/// A categorical feature: each value becomes an index into an embedding
+/// table. Single-valued by default; with `multi` or `columns` a bag of
+/// values whose rows are pooled (an empty bag gives a zero vector), with
+/// `attention` pooled by DIN's activation unit.
 public struct CategoricalFeature: Codable, Sendable, Equatable {
-    /// Column name in the samples.
+    /// Column name in the samples (with `columns`, only the feature's name).
     public var name: String
     /// A fixed vocabulary: values outside it (and empty) map to a zero vector.
     public var vocabulary: [String]?
@@ -22,8 +58,15 @@ public struct CategoricalFeature: Codable, Sendable, Equatable {
     public var table: String?
     /// The entity the column belongs to.
     public var entity: FeatureEntity
+    /// Sample columns whose values form one bag (e.g. userRatedMovie1-5).
+    public var columns: [String]?
+    /// Several values per field, and how their rows are pooled.
+    public var multi: MultiValue?
+    /// Pool the bag with DIN's activation unit instead of a combiner.
+    public var attention: Attention?
 
-    public init(name: String, vocabulary: [String]? = nil, identity: Int? = nil, hashBuckets: Int? = nil, dimension: Int, table: String? = nil, entity: FeatureEntity) {
+    public init(name: String, vocabulary: [String]? = nil, identity: Int? = nil, hashBuckets: Int? = nil, dimension: Int, table: String? = nil,
+                entity: FeatureEntity, columns: [String]? = nil, multi: MultiValue? = nil, attention: Attention? = nil) {
         self.name = name
         self.vocabulary = vocabulary
         self.identity = identity
@@ -31,7 +74,17 @@ public struct CategoricalFeature: Codable, Sendable, Equatable {
         self.dimension = dimension
         self.table = table
         self.entity = entity
+        self.columns = columns
+        self.multi = multi
+        self.attention = attention
     }
+
+    /// The sample columns its values come from.
+    public var sourceColumns: [String] { columns ?? [name] }
+    /// Whether a row may hold more than one value.
+    public var isBag: Bool { columns != nil || multi != nil }
+    /// The combiner of a bag (a list of columns without `multi`: mean).
+    public var combiner: Combiner { multi?.combiner ?? (columns != nil ? .mean : .sum) }
 
     /// Rows of its embedding table.
     public var rows: Int { vocabulary?.count ?? identity ?? hashBuckets ?? 0 }
@@ -101,6 +154,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
         for n in categorical.map(\.name) + numeric.map(\.name) where !names.insert(n).inserted {
             throw RankerError.badSpec("column '\(n)' appears twice")
         }
+        try validateBags()
         var tables: [String: CategoricalFeature] = [:]
         for c in categorical {
             let kinds = [c.vocabulary != nil, c.identity != nil, c.hashBuckets != nil].filter { $0 }.count
@@ -112,6 +166,34 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
             }
             tables[c.tableName] = c
         }
+    }
+
+    /// Checks `columns`, `multi` and `attention`.
+    private func validateBags() throws {
+        var attended = 0
+        for c in categorical {
+            if let columns = c.columns, columns.isEmpty || Set(columns).count != columns.count {
+                throw RankerError.badSpec("column '\(c.name)': 'columns' must list distinct sample columns")
+            }
+            if let sep = c.multi?.separator, sep.isEmpty || sep.utf8.count > 8 {
+                throw RankerError.badSpec("column '\(c.name)': separator must be 1-8 bytes")
+            }
+            guard let a = c.attention else { continue }
+            attended += 1
+            guard c.isBag, c.entity == .user else { throw RankerError.badSpec("column '\(c.name)': attention needs a user bag (columns or multi)") }
+            guard let q = categorical.first(where: { $0.name == a.query }), !q.isBag, q.entity == .item, q.tableName == c.tableName else {
+                throw RankerError.badSpec("column '\(c.name)': attention query '\(a.query)' must be a single-valued item column sharing table '\(c.tableName)'")
+            }
+            if a.hidden < 1 || a.hidden > 1024 { throw RankerError.badSpec("column '\(c.name)': attention hidden units must be 1...1024") }
+        }
+        if attended > 1 { throw RankerError.badSpec("at most one attention column per spec") }
+    }
+
+    /// The attention column and its query column (indices in `categorical`), if any.
+    var attentionColumns: (bag: Int, query: Int)? {
+        guard let b = categorical.firstIndex(where: { $0.attention != nil }),
+              let q = categorical.firstIndex(where: { $0.name == categorical[b].attention!.query }) else { return nil }
+        return (b, q)
     }
 
     /// Embedding tables in first-use order: (name, rows, dimension).
@@ -142,7 +224,7 @@ extension FeatureSpec {
 
     /// The tuned default for samples in SparrowRecSys's schema: one genre table
     /// shared by the eight genre columns, standardised (count columns log1p)
-    /// numerics, and the user's recent movies through the movie table.
+    /// numerics and the user's release-year statistics.
     public static let sparrowPlus: FeatureSpec = {
         var s = sparrow
         s.categorical = s.categorical.map { c in
@@ -157,11 +239,40 @@ extension FeatureSpec {
         return s
     }()
 
+    /// The user's five recent movies (userRatedMovie1-5) as one bag through
+    /// the movie id table, pooled by `combiner` or by DIN's attention with
+    /// the candidate movie.
+    static func recentMovies(attention: Bool) -> CategoricalFeature {
+        CategoricalFeature(name: "recentMovies", identity: 1001, dimension: 10, table: "movieId", entity: .user,
+                           columns: (1...5).map { "userRatedMovie\($0)" }, multi: MultiValue(combiner: .mean),
+                           attention: attention ? Attention(query: "movieId", hidden: 32) : nil)
+    }
+
+    /// sparrow-plus with the user's recent movies as a mean-pooled bag.
+    public static let sparrowHistory: FeatureSpec = {
+        var s = sparrowPlus
+        s.categorical.append(recentMovies(attention: false))
+        return s
+    }()
+
+    /// sparrow-plus with the user's recent movies pooled by DIN's activation
+    /// unit against the candidate movie (SparrowRecSys's DIN.py's inputs).
+    public static let din: FeatureSpec = {
+        var s = sparrowPlus
+        s.categorical.append(recentMovies(attention: true))
+        return s
+    }()
+
+    /// Names of the built-in specs.
+    public static let presets = ["sparrow", "sparrow-plus", "sparrow-history", "din"]
+
     /// A built-in spec by name.
     public static func preset(_ name: String) -> FeatureSpec? {
         switch name {
         case "sparrow": return sparrow
         case "sparrow-plus": return sparrowPlus
+        case "sparrow-history": return sparrowHistory
+        case "din": return din
         default: return nil
         }
     }

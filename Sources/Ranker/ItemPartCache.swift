@@ -17,6 +17,8 @@ final class ItemPartCache: @unchecked Sendable {
     private var count = 0
     /// `limit` flags, written once per slot before the slot is handed out.
     private let known: UnsafeMutablePointer<Bool>
+    /// `limit` attention query rows (-1: none), written as `known` is.
+    private let queries: UnsafeMutablePointer<Int32>
     /// Chunk pointers, preallocated so that `part(_:)` never reads a growing array.
     private let chunks: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
 
@@ -24,6 +26,7 @@ final class ItemPartCache: @unchecked Sendable {
         self.width = width
         self.limit = limit
         known = .allocate(capacity: limit)
+        queries = .allocate(capacity: limit)
         let chunkCount = (limit + Self.chunkItems - 1) / Self.chunkItems
         chunks = .allocate(capacity: chunkCount)
         chunks.initialize(repeating: nil, count: chunkCount)
@@ -33,6 +36,7 @@ final class ItemPartCache: @unchecked Sendable {
         for c in 0..<((limit + Self.chunkItems - 1) / Self.chunkItems) { chunks[c]?.deallocate() }
         chunks.deallocate()
         known.deallocate()
+        queries.deallocate()
     }
 
     /// The part in `slot` (a slot this cache handed out).
@@ -44,6 +48,9 @@ final class ItemPartCache: @unchecked Sendable {
     /// Whether the item in `slot` has stored features.
     func isKnown(_ slot: Int32) -> Bool { known[Int(slot)] }
 
+    /// The attention query row of the item in `slot` (-1: none).
+    func query(_ slot: Int32) -> Int32 { queries[Int(slot)] }
+
     /// The slot of each of `ids`, -1 where it is not cached.
     func lookup(_ ids: [String]) -> [Int32] {
         lock.lock()
@@ -51,9 +58,10 @@ final class ItemPartCache: @unchecked Sendable {
         return ids.map { slots[$0] ?? -1 }
     }
 
-    /// Copies the parts of `ids` (`width` floats each, from `parts`) into the
-    /// cache while there is room; returns each one's slot, -1 where full.
-    func insert(_ ids: [String], parts: UnsafePointer<Float>, known isKnown: [Bool]) -> [Int32] {
+    /// Copies the parts of `ids` (`width` floats each, from `parts`), whether
+    /// each is known and its attention query row into the cache while there
+    /// is room; returns each one's slot, -1 where full.
+    func insert(_ ids: [String], parts: UnsafePointer<Float>, known isKnown: [Bool], queries query: [Int32]) -> [Int32] {
         lock.lock()
         defer { lock.unlock() }
         return ids.enumerated().map { j, id in
@@ -63,6 +71,7 @@ final class ItemPartCache: @unchecked Sendable {
             if chunks[slot / Self.chunkItems] == nil { chunks[slot / Self.chunkItems] = .allocate(capacity: Self.chunkItems * width) }
             (chunks[slot / Self.chunkItems]! + (slot % Self.chunkItems) * width).update(from: parts + j * width, count: width)
             known[slot] = isKnown[j]
+            queries[slot] = query[j]
             count += 1
             slots[id] = Int32(slot)
             return Int32(slot)

@@ -143,8 +143,8 @@ public final class RankerModel: @unchecked Sendable {
         }
         // latest feature rows
         let spec = model.spec
-        let userColumns = Set(spec.categorical.filter { $0.entity == .user }.map(\.name) + spec.numeric.filter { $0.entity == .user }.map(\.name) + spec.history)
-        let itemColumns = Set(spec.categorical.filter { $0.entity == .item }.map(\.name) + spec.numeric.filter { $0.entity == .item }.map(\.name))
+        let userColumns = Set(spec.categorical.filter { $0.entity == .user }.flatMap(\.sourceColumns) + spec.numeric.filter { $0.entity == .user }.map(\.name) + spec.history)
+        let itemColumns = Set(spec.categorical.filter { $0.entity == .item }.flatMap(\.sourceColumns) + spec.numeric.filter { $0.entity == .item }.map(\.name))
         var latestUser: [String: Int] = [:], latestItem: [String: Int] = [:]
         for r in 0..<data.count {
             if let p = latestUser[data.users[r]], data.times[p] > data.times[r] {} else { latestUser[data.users[r]] = r }
@@ -166,20 +166,25 @@ public final class RankerModel: @unchecked Sendable {
     /// Per item: its first-layer part, and whether it has stored features.
     private let itemParts: ItemPartCache
 
-    /// A feature row encoded for this model: categorical indices and raw
-    /// numerics, for the columns one entity owns.
+    /// A feature row encoded for this model: a bag of table rows per
+    /// categorical column and raw numerics, for the columns one entity owns.
     struct EncodedRow {
-        var categorical: [Int32]
-        var numeric: [Float]
+        /// Bag k is `values[(k == 0 ? 0 : ends[k - 1])..<ends[k]]`.
+        var values: [Int32] = []
+        var ends: [Int] = []
+        var numeric: [Float] = []
         var known: Bool
+
+        func bag(_ k: Int) -> ArraySlice<Int32> { values[(k == 0 ? 0 : ends[k - 1])..<ends[k]] }
     }
 
     func encode(_ row: [String: String]?, entity: FeatureEntity, id: String) -> EncodedRow {
         let spec = model.spec
-        var r = EncodedRow(categorical: [], numeric: [], known: row != nil)
+        var r = EncodedRow(known: row != nil)
         for (c, col) in spec.categorical.enumerated() where col.entity == entity {
-            let value = col.name == (entity == .user ? spec.userID : spec.itemID) ? (row?[col.name] ?? id) : (row?[col.name] ?? "")
-            r.categorical.append(model.encoders[c].index(value))
+            let isID = col.name == (entity == .user ? spec.userID : spec.itemID)
+            _ = model.encoders[c].encode(col.sourceColumns.lazy.map { isID ? (row?[$0] ?? id) : (row?[$0] ?? "") }, into: &r.values)
+            r.ends.append(r.values.count)
         }
         for col in spec.numeric where col.entity == entity {
             r.numeric.append(row?[col.name].flatMap { Float($0) }.flatMap { $0.isFinite ? $0 : nil } ?? .nan)
@@ -201,9 +206,9 @@ public final class RankerModel: @unchecked Sendable {
     public func score(user: String, items: [String],
                       features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> (scores: [Float], unknown: [String]) {
         var unknown: [String] = []
-        let userPart = try userFirstLayerPart(user, features: features, unknown: &unknown)
+        let user = try userFirstLayerPart(user, features: features, unknown: &unknown)
         let resolved = try itemFirstLayerParts(items, features: features, unknown: &unknown)
-        let scores = withExtendedLifetime(resolved) { model.predict(userPart: userPart, itemParts: resolved.pointers.map { $0! }) }
+        let scores = withExtendedLifetime(resolved) { predict(user, itemParts: resolved.pointers.map { $0! }, queries: resolved.queries) }
         return (scores, unknown)
     }
 
@@ -220,29 +225,50 @@ public final class RankerModel: @unchecked Sendable {
                       features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> (scores: [Float], unknown: [String]) {
         precondition(index.parts === itemParts, "an ItemRowIndex is only valid for the model that made it")
         var unknown: [String] = []
-        let userPart = try userFirstLayerPart(user, features: features, unknown: &unknown)
+        let user = try userFirstLayerPart(user, features: features, unknown: &unknown)
         let slots = index.slots(of: rows)
         var pointers = slots.map { $0 >= 0 ? itemParts.part($0) : nil }
+        var queries = slots.map { $0 >= 0 ? itemParts.query($0) : -1 }
         let missing = slots.indices.filter { slots[$0] < 0 }
         var resolved: ResolvedParts?
         if !missing.isEmpty {
             let missingRows = missing.map { rows[$0] }
             let r = try itemFirstLayerParts(ids(missingRows), features: features, unknown: &unknown)
-            for (j, i) in missing.enumerated() { pointers[i] = r.pointers[j]! }
+            for (j, i) in missing.enumerated() { pointers[i] = r.pointers[j]!; queries[i] = r.queries[j] }
             index.record(rows: missingRows, slots: r.slots)
             resolved = r
         }
         let unknownRows = slots.indices.filter { slots[$0] >= 0 && !itemParts.isKnown(slots[$0]) }.map { rows[$0] }
         if !unknownRows.isEmpty { unknown += ids(unknownRows).map { "item \($0)" } }
-        let scores = withExtendedLifetime(resolved) { model.predict(userPart: userPart, itemParts: pointers.map { $0! }) }
+        let scores = withExtendedLifetime(resolved) { predict(user, itemParts: pointers.map { $0! }, queries: queries) }
         return (scores, unknown)
     }
 
+    /// A user's first-layer part and, for an attention model, the table rows of its history bag.
     private func userFirstLayerPart(_ user: String, features: (FeatureEntity, [String]) throws -> [[String: String]?],
-                                    unknown: inout [String]) throws -> [Float] {
+                                    unknown: inout [String]) throws -> (part: [Float], history: [Int32]) {
         let row = encode(try features(.user, [user])[0], entity: .user, id: user)
         if !row.known { unknown.append("user \(user)") }
-        return model.firstLayerPart(row, entity: .user)
+        return (model.firstLayerPart(row, entity: .user), attentionUserBag.map { Array(row.bag($0)) } ?? [])
+    }
+
+    /// Positions of the attention bag among the user's categorical columns
+    /// and of its query among the item's (see `EncodedRow.bag`).
+    private var attentionUserBag: Int? {
+        model.attention.map { a in (0..<a.bag).filter { model.spec.categorical[$0].entity == .user }.count }
+    }
+    private var attentionItemQuery: Int? {
+        model.attention.map { a in (0..<a.query).filter { model.spec.categorical[$0].entity == .item }.count }
+    }
+
+    /// Scores from the user's and the items' parts, plus for an attention
+    /// model each candidate's pooled history (`queries`: candidate table rows).
+    private func predict(_ user: (part: [Float], history: [Int32]), itemParts: [UnsafePointer<Float>], queries: [Int32]) -> [Float] {
+        guard model.attention != nil else { return model.predict(userPart: user.part, itemParts: itemParts) }
+        let pairs = UnsafeMutablePointer<Float>.allocate(capacity: max(1, queries.count * model.layers[0].outputs))
+        defer { pairs.deallocate() }
+        model.attentionFirstLayer(history: user.history, queries: queries, into: pairs)
+        return model.predict(userPart: user.part, itemParts: itemParts, pairs: pairs)
     }
 
     /// First-layer parts of some items: pointers into the cache, or into
@@ -250,6 +276,8 @@ public final class RankerModel: @unchecked Sendable {
     final class ResolvedParts {
         var pointers: [UnsafePointer<Float>?] = []
         var slots: [Int32] = []
+        /// Each item's attention query row (-1: none or no attention).
+        var queries: [Int32] = []
         var scratch: UnsafeMutablePointer<Float>?
         deinit { scratch?.deallocate() }
     }
@@ -263,6 +291,7 @@ public final class RankerModel: @unchecked Sendable {
         let missing = r.slots.indices.filter { r.slots[$0] < 0 }
         for (i, slot) in r.slots.enumerated() where slot >= 0 && !itemParts.isKnown(slot) { unknown.append("item \(items[i])") }
         r.pointers = r.slots.map { $0 >= 0 ? itemParts.part($0) : nil }
+        r.queries = r.slots.map { $0 >= 0 ? itemParts.query($0) : -1 }
         if !missing.isEmpty {
             let width = itemParts.width
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: missing.count * width)
@@ -271,12 +300,15 @@ public final class RankerModel: @unchecked Sendable {
             let rows = try features(.item, ids)
             let encoded = zip(missing, rows).map { i, raw in encode(raw, entity: .item, id: items[i]) }
             model.firstLayerParts(encoded, entity: .item, into: buffer)
+            let queryBag = attentionItemQuery
+            let queries = encoded.map { row in queryBag.flatMap { row.bag($0).first } ?? -1 }
             for (j, (i, row)) in zip(missing, encoded).enumerated() {
                 if !row.known { unknown.append("item \(items[i])") }
                 r.pointers[i] = UnsafePointer(buffer + j * width)
+                r.queries[i] = queries[j]
             }
             let known = encoded.map(\.known)
-            for (i, slot) in zip(missing, itemParts.insert(ids, parts: buffer, known: known)) { r.slots[i] = slot }
+            for (i, slot) in zip(missing, itemParts.insert(ids, parts: buffer, known: known, queries: queries)) { r.slots[i] = slot }
         }
         return r
     }
@@ -288,7 +320,7 @@ extension SampleSet {
         self.init(spec: spec)
         let encoders = spec.categorical.map(CategoryEncoder.init)
         for row in rows {
-            for (c, col) in spec.categorical.enumerated() { categorical.append(encoders[c].index(row[col.name] ?? "")) }
+            appendBags(encoders) { j, k in row[spec.categorical[j].sourceColumns[k]] ?? "" }
             for col in spec.numeric { numeric.append(row[col.name].flatMap { Float($0) }.flatMap { $0.isFinite ? $0 : nil } ?? .nan) }
             labels.append(0)
         }

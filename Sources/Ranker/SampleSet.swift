@@ -1,16 +1,19 @@
 import EmbedStore
 import Foundation
 
-/// Labelled rows read from a CSV, encoded for the model: per row one index per
-/// categorical column (-1: zero vector) and one raw value per numeric column
-/// (NaN: missing). Raw strings of the entity columns are kept for the stored
+/// Labelled rows read from a CSV, encoded for the model: per row a bag of
+/// table rows per categorical feature (empty: a zero vector; a single-valued
+/// feature holds at most one) and one raw value per numeric column (NaN:
+/// missing). Raw strings of the entity columns are kept for the stored
 /// feature rows.
 public struct SampleSet: Sendable {
     public let spec: FeatureSpec
     /// Rows.
     public internal(set) var count = 0
-    /// `count * spec.categorical.count` indices.
-    var categorical: [Int32] = []
+    /// Bags in row-major order: bag `i = r * spec.categorical.count + j` is
+    /// `bagValues[bagStart(i)..<bagEnd[i]]` (see `bag(_:_:)`).
+    var bagEnd: [Int32] = []
+    var bagValues: [Int32] = []
     /// `count * spec.numeric.count` raw values.
     var numeric: [Float] = []
     /// 0 or 1.
@@ -28,6 +31,28 @@ public struct SampleSet: Sendable {
     public private(set) var unknownValues = 0
 
     init(spec: FeatureSpec) { self.spec = spec }
+
+    /// The positions in `bagValues` of row `r`'s bag for categorical feature `j`.
+    @inline(__always)
+    func bag(_ r: Int, _ j: Int) -> Range<Int> {
+        let i = r * spec.categorical.count + j
+        return (i == 0 ? 0 : Int(bagEnd[i - 1]))..<Int(bagEnd[i])
+    }
+
+    /// Ends the bag being appended to `bagValues`.
+    @inline(__always)
+    mutating func closeBag() { bagEnd.append(Int32(truncatingIfNeeded: bagValues.count)) }
+
+    /// Appends one row's categorical values: per feature the fields of its
+    /// source columns, encoded by `encoders`.
+    mutating func appendBags(_ encoders: [CategoryEncoder], fields: (_ feature: Int, _ column: Int) -> String) {
+        for (j, e) in encoders.enumerated() {
+            unknownValues += withoutActuallyEscaping(fields) { fields in
+                e.encode((0..<spec.categorical[j].sourceColumns.count).lazy.map { fields(j, $0) }, into: &bagValues)
+            }
+            closeBag()
+        }
+    }
 
     /// Reads `path` (CSV with a header; empty fields are missing values), or
     /// the part files of a Spark output directory (`PartFiles`), each with
@@ -62,7 +87,7 @@ public struct SampleSet: Sendable {
     struct Layout {
         let header: [String]
         let label: Int, user: Int, item: Int
-        let categorical: [Int], numeric: [Int], rawIndices: [Int]
+        let categorical: [[Int]], numeric: [Int], rawIndices: [Int]
         let time: Int?
         let rawColumns: [String]
         let encoders: [CategoryEncoder]
@@ -78,10 +103,10 @@ public struct SampleSet: Sendable {
             label = try column(spec.label)
             user = try column(spec.userID)
             item = try column(spec.itemID)
-            categorical = try spec.categorical.map { try column($0.name) }
+            categorical = try spec.categorical.map { try $0.sourceColumns.map(column) }
             numeric = try spec.numeric.map { try column($0.name) }
             time = index["timestamp"]
-            rawColumns = Array(Set(spec.categorical.map(\.name) + spec.numeric.map(\.name) + spec.history.filter { index[$0] != nil })).sorted()
+            rawColumns = Array(Set(spec.categorical.flatMap(\.sourceColumns) + spec.numeric.map(\.name) + spec.history.filter { index[$0] != nil })).sorted()
             rawIndices = try rawColumns.map { try column($0) }
             encoders = spec.categorical.map(CategoryEncoder.init)
         }
@@ -99,11 +124,10 @@ public struct SampleSet: Sendable {
                 throw RankerError.badSamples(file: file, line: n, reason: "label '\(f[l.label])' in column '\(spec.label)' is not 0 or 1")
             }
             if f[l.user].isEmpty || f[l.item].isEmpty { throw RankerError.badSamples(file: file, line: n, reason: "empty \(f[l.user].isEmpty ? spec.userID : spec.itemID)") }
-            for (c, i) in l.categorical.enumerated() {
-                let v = l.encoders[c].index(f[i])
-                if v < 0 && !f[i].isEmpty { unknownValues += 1 }
-                categorical.append(v)
+            guard bagValues.count < Int(Int32.max) - 1 << 20 else {
+                throw RankerError.badSamples(file: file, line: n, reason: "more than 2^31 categorical values in one sample set")
             }
+            appendBags(l.encoders) { j, k in f[l.categorical[j][k]] }
             for (c, i) in l.numeric.enumerated() {
                 let s = f[i]
                 if s.isEmpty { numeric.append(.nan); continue }
@@ -128,7 +152,10 @@ public struct SampleSet: Sendable {
         s.rawColumns = rawColumns
         s.unknownValues = unknownValues
         for i in indices {
-            s.categorical.append(contentsOf: categorical[(i * c)..<(i * c + c)])
+            for j in 0..<c {
+                s.bagValues.append(contentsOf: bagValues[bag(i, j)])
+                s.closeBag()
+            }
             s.numeric.append(contentsOf: numeric[(i * m)..<(i * m + m)])
             s.labels.append(labels[i])
             s.users.append(users[i])
@@ -160,7 +187,11 @@ public struct SampleSet: Sendable {
         var h: UInt64 = 0xcbf29ce484222325
         func mix(_ x: UInt64) { h = (h ^ x) &* 0x100000001b3 }
         for v in labels { mix(UInt64(v.bitPattern)) }
-        for v in categorical { mix(UInt64(bitPattern: Int64(v))) }
+        for i in bagEnd.indices {
+            let values = (i == 0 ? 0 : Int(bagEnd[i - 1]))..<Int(bagEnd[i])
+            if values.isEmpty { mix(UInt64(bitPattern: -1)) } // as a single value's "missing"
+            for v in bagValues[values] { mix(UInt64(bitPattern: Int64(v))) }
+        }
         for v in numeric { mix(UInt64(v.bitPattern)) }
         for u in users { for b in u.utf8 { mix(UInt64(b)) } }
         for u in items { for b in u.utf8 { mix(UInt64(b)) } }
@@ -168,16 +199,39 @@ public struct SampleSet: Sendable {
     }
 }
 
-/// Maps a categorical value to its embedding row.
+/// Maps a categorical feature's values to embedding rows.
 struct CategoryEncoder: Sendable {
     let vocabulary: [String: Int32]?
     let identity: Int?
     let hashBuckets: Int?
+    /// Splits a field into several values (`MultiValue.separator`).
+    let separator: String?
 
     init(_ c: CategoricalFeature) {
         vocabulary = c.vocabulary.map { v in Dictionary(v.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a }) }
         identity = c.identity
         hashBuckets = c.hashBuckets
+        separator = c.multi?.separator
+    }
+
+    /// Appends the rows of the values in `fields` (one per source column,
+    /// split by the separator) to `out`; empty values are skipped, unknown
+    /// ones too. Returns how many were unknown.
+    func encode<Fields: Sequence>(_ fields: Fields, into out: inout [Int32]) -> Int where Fields.Element == String {
+        var unknown = 0
+        func add(_ value: String) {
+            if value.isEmpty { return }
+            let i = index(value)
+            if i >= 0 { out.append(i) } else { unknown += 1 }
+        }
+        for field in fields {
+            if let separator, field.contains(separator) {
+                for part in field.split(separator: separator) { add(String(part)) }
+            } else {
+                add(field)
+            }
+        }
+        return unknown
     }
 
     /// The row, or -1 for a missing or unknown value (a zero vector).

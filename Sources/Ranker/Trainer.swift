@@ -61,6 +61,19 @@ final class Optimizer {
         isTouched = model.tables.enumerated().map { i, t in [Bool](repeating: false, count: t.count / model.tableDimension[i]) }
     }
 
+    /// Adds `scale * gradient` (`dimension` floats) to row `row` of table `k`'s gradient.
+    @inline(__always)
+    func addGradient(table k: Int, row: Int, _ gradient: UnsafePointer<Float>, scale: Float, dimension d: Int) {
+        gradTables[k].withUnsafeMutableBufferPointer { gt in
+            let dst = gt.baseAddress! + row * d
+            for e in 0..<d { dst[e] += scale * gradient[e] }
+        }
+        if !isTouched[k][row] {
+            isTouched[k][row] = true
+            touched[k].append(Int32(row))
+        }
+    }
+
     /// One Adam step over the dense layers and the touched embedding rows; clears the gradients.
     func apply(_ model: EmbeddingMLP, learningRate lr: Float) {
         step += 1
@@ -101,6 +114,7 @@ public final class Trainer {
     public let model: EmbeddingMLP
     let optimizer: Optimizer
     private var ws: Workspace?
+    private let attentionScratch = AttentionScratch()
     private var gradients: [UnsafeMutablePointer<Float>] = []
 
     public init(model: EmbeddingMLP) {
@@ -181,9 +195,7 @@ public final class Trainer {
         let n = rows.count
         let ws = workspace(n)
         let width = model.spec.inputWidth
-        ws.x.withUnsafeMutableBufferPointer { x in
-            for (b, r) in rows.enumerated() { model.stack(data, row: r, into: x.baseAddress! + b * width) }
-        }
+        ws.x.withUnsafeMutableBufferPointer { x in model.stack(data, rows: rows, into: x.baseAddress!, scratch: attentionScratch) }
         let p = model.forward(ws, batch: n)
         var loss: Float = 0
         // d(mean BCE)/d(logit) = (p - y) / n
@@ -220,30 +232,27 @@ public final class Trainer {
             spare[0] = g
             g = gIn
         }
-        // g is now d loss / d x: scatter the embedding parts into their table rows
+        // g is now d loss / d x: scatter the embedding parts into their table
+        // rows, each row of a bag weighted as the combiner pooled it
         let c = model.spec.categorical.count
         for (b, r) in rows.enumerated() {
-            for j in 0..<c {
-                let idx = Int(data.categorical[r * c + j])
-                if idx < 0 { continue }
-                let k = model.columnTable[j], d = model.tableDimension[k]
-                if model.frozenTables[k] { continue }
-                let src = g + b * width + model.columnOffset[j]
-                optimizer.gradTables[k].withUnsafeMutableBufferPointer { gt in
-                    let dst = gt.baseAddress! + idx * d
-                    for e in 0..<d { dst[e] += src[e] }
-                }
-                if !optimizer.isTouched[k][idx] {
-                    optimizer.isTouched[k][idx] = true
-                    optimizer.touched[k].append(Int32(idx))
+            for j in 0..<c where j != model.attention?.bag {
+                let k = model.columnTable[j], bag = data.bag(r, j)
+                if bag.isEmpty || model.frozenTables[k] { continue }
+                let w = EmbeddingMLP.poolWeight(model.combiners[j], bag.count)
+                for v in bag {
+                    optimizer.addGradient(table: k, row: Int(data.bagValues[v]), g + b * width + model.columnOffset[j], scale: w, dimension: model.tableDimension[k])
                 }
             }
+        }
+        if let attention = model.attention {
+            attentionBackward(attentionScratch, gradOut: g + model.columnOffset[attention.bag], stride: width)
         }
         return loss / Float(n)
     }
 
     /// dW += input^T gradOut, db += colsum(gradOut), gradIn = gradOut W^T.
-    private func backwardDense(_ l: Int, input: UnsafePointer<Float>, gradOut: UnsafePointer<Float>, gradIn: UnsafeMutablePointer<Float>, batch n: Int) {
+    func backwardDense(_ l: Int, input: UnsafePointer<Float>, gradOut: UnsafePointer<Float>, gradIn: UnsafeMutablePointer<Float>, batch n: Int) {
         let layer = model.layers[l]
         let I = Int32(layer.inputs), O = Int32(layer.outputs), B = Int32(n)
         optimizer.gradW[l].withUnsafeMutableBufferPointer { dw in

@@ -19,7 +19,7 @@ struct TrainCommand: PrioritizedJob {
     )
     @Option(help: "The training samples (CSV with a header), or a Spark output directory of such part files (refused without _SUCCESS).") var samples: String
     @Option(help: "The model name.") var model: String
-    @Option(help: "sparrow, sparrow-plus, or a JSON spec file.") var spec: String = "sparrow-plus"
+    @Option(help: "A preset (sparrow, sparrow-plus, sparrow-history, din) or a JSON spec file.") var spec: String = "sparrow-plus"
     @Option(help: "A separate test file.") var test: String?
     @Option(parsing: .unconditional, help: "Hold out this random fraction as the test set.") var split: Double?
     @Option(name: .customLong("holdout-every"), help: "Row i is a test row when i % N == N-1.") var holdoutEvery: Int?
@@ -40,7 +40,7 @@ struct TrainCommand: PrioritizedJob {
     func loadSpec() throws -> FeatureSpec {
         if let preset = FeatureSpec.preset(spec) { return preset }
         guard let data = FileManager.default.contents(atPath: spec) else {
-            throw CLIError("--spec: '\(spec)' is neither a preset (sparrow, sparrow-plus) nor a readable file")
+            throw CLIError("--spec: '\(spec)' is neither a preset (\(FeatureSpec.presets.joined(separator: ", "))) nor a readable file")
         }
         do { return try JSONDecoder().decode(FeatureSpec.self, from: data) } catch {
             throw CLIError("\(spec): not a valid feature spec: \(error)")

@@ -44,39 +44,7 @@ final class RankerTests: XCTestCase {
             var spec = RankerTests.smallSpec
             spec.residual = residual
             let data = try SampleSet.load(write("g.csv", separable(16, seed: 3)), spec: spec)
-            let model = try EmbeddingMLP(spec: spec, seed: 11)
-            model.fitNumericStatistics(data)
-            let trainer = Trainer(model: model)
-            let rows = Array(0..<16)[...]
-            _ = trainer.accumulateGradients(data, rows: rows)
-            let opt = trainer.optimizer
-            func loss() -> Double {
-                let p = model.predict(data)
-                return (0..<16).reduce(0.0) { s, i in
-                    let q = Double(min(max(p[i], 1e-7), 1 - 1e-7))
-                    return s - (data.labels[i] > 0.5 ? log(q) : log(1 - q))
-                } / 16
-            }
-            let eps: Float = 1e-2
-            func check(_ analytic: Float, _ bump: (Float) -> Void, _ what: String) {
-                bump(eps); let up = loss()
-                bump(-2 * eps); let down = loss()
-                bump(eps)
-                let numeric = (up - down) / Double(2 * eps)
-                XCTAssertEqual(Double(analytic), numeric, accuracy: 2e-3 + 0.05 * abs(numeric), "\(what) residual=\(residual)")
-            }
-            for l in 0..<model.layers.count {
-                for i in [0, model.layers[l].weights.count / 2, model.layers[l].weights.count - 1] {
-                    check(opt.gradW[l][i], { model.layers[l].weights[i] += $0 }, "layer \(l) weight \(i)")
-                }
-                check(opt.gradB[l][0], { model.layers[l].bias[0] += $0 }, "layer \(l) bias")
-            }
-            for k in 0..<model.tables.count {
-                for r in opt.touched[k].prefix(2) {
-                    let i = Int(r) * model.tableDimension[k]
-                    check(opt.gradTables[k][i], { model.tables[k][i] += $0 }, "table \(k) row \(r)")
-                }
-            }
+            assertGradients(spec, data, "residual=\(residual)")
         }
     }
 
