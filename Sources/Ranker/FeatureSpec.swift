@@ -256,10 +256,18 @@ extension FeatureSpec {
     }()
 
     /// sparrow-plus with the user's recent movies pooled by DIN's activation
-    /// unit against the candidate movie (SparrowRecSys's DIN.py's inputs).
+    /// unit against the candidate movie, the user's five and the movie's
+    /// three genres as two mean-pooled bags through the genre table, and
+    /// DIN.py's hidden layers [128, 64].
     public static let din: FeatureSpec = {
         var s = sparrowPlus
-        s.categorical.append(recentMovies(attention: true))
+        let genre = s.categorical.first { $0.name == "userGenre1" }!
+        s.categorical = [CategoricalFeature(name: "userGenres", vocabulary: genres, dimension: genre.dimension, table: "genre", entity: .user,
+                                            columns: (1...5).map { "userGenre\($0)" }, multi: MultiValue(combiner: .mean)),
+                         CategoricalFeature(name: "movieGenres", vocabulary: genres, dimension: genre.dimension, table: "genre", entity: .item,
+                                            columns: (1...3).map { "movieGenre\($0)" }, multi: MultiValue(combiner: .mean))]
+            + s.categorical.filter { $0.vocabulary == nil } + [recentMovies(attention: true)]
+        s.hidden = [128, 64]
         return s
     }()
 

@@ -1,70 +1,125 @@
 #!/usr/bin/env python3
-"""Ranker benchmark: recsys's Swift Embedding+MLP against TensorFlow/Keras on
-SparrowRecSys testSamples.csv (row i is test when i % 5 == 4), 5 epochs,
-3 seeds, (a) raw numerics batch 12, (b) standardised numerics batch 256, plus
-recsys's tuned default spec. Writes bench/results/ranker.{md,json}.
+"""Ranker benchmark: recsys's Swift ranker against TensorFlow/Keras with the
+same architectures, 5 epochs, batch 256, learning rate 0.001, seeds 1-3, on
+two data sets:
+
+- sparrow: SparrowRecSys testSamples.csv, row i test when i % 5 == 4;
+  pretrained vectors: the course's item2vecEmb.csv (trained on all of its
+  ratings, test rows' events included).
+- movielens: `recsys samples build --split time:0.2` on movielens-small (the
+  latest 20% of events are test); pretrained vectors: `recsys item2vec train`
+  on the training period's ratings only. Movie ids go to 193609, so the
+  presets are printed with `recsys spec` and their movie tables widened.
+
+Writes bench/results/ranker.{md,json}.
 """
-import json, os, statistics, subprocess, sys, time
+import csv, json, os, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECSYS = os.path.join(ROOT, ".build/release/recsys")
 BENCH = os.path.join(ROOT, ".build/release/recsys-bench")
-SAMPLES = os.path.join(ROOT, "data/sparrowrecsys/testSamples.csv")
-STORE = os.path.join(ROOT, "bench/data/ranker.lmdb")
+SHARED = os.path.join(os.path.dirname(ROOT), "shared/data/movielens-small")
+WORK = os.path.join(ROOT, "bench/data/ranker")
 SEEDS = [1, 2, 3]
+PY = sys.executable
 
 def run(cmd):
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 
-def ours(spec, numeric, batch, lr, seed, model="bench"):
-    cmd = [RECSYS, "train", "--samples", SAMPLES, "--holdout-every", "5", "--model", model, "--spec", spec, "--batch-size", str(batch),
-           "--learning-rate", str(lr), "--epochs", "5", "--seed", str(seed), "--store", STORE, "--json"]
-    if numeric: cmd += ["--numeric", numeric]
+def prepare_sparrow():
+    store = os.path.join(WORK, "sparrow.lmdb")
+    run([RECSYS, "embedding", "import", os.path.join(ROOT, "data/sparrowrecsys/item2vecEmb.csv"), "--table", "item2vec", "--store", store])
+    samples = os.path.join(ROOT, "data/sparrowrecsys/testSamples.csv")
+    return {"name": "sparrow", "store": store, "split": ["--holdout-every", "5"], "samples": samples, "tf": [samples], "movies": 1001,
+            "specs": {p: p for p in ["sparrow-plus", "sparrow-history", "din"]}, "user": "10292"}
+
+def prepare_movielens():
+    store = os.path.join(WORK, "movielens.lmdb")
+    out = os.path.join(WORK, "ml-samples.csv")
+    run([RECSYS, "samples", "build", "--ratings", os.path.join(SHARED, "ratings.csv"), "--movies", os.path.join(SHARED, "movies.csv"),
+         "-o", out, "--split", "time:0.2"])
+    train, test = out.replace(".csv", "-train.csv"), out.replace(".csv", "-test.csv")
+    ratings = os.path.join(WORK, "ml-ratings-train.csv")
+    with open(ratings, "w") as f:
+        f.write("userId,movieId,rating,timestamp\n")
+        for r in csv.DictReader(open(train)):
+            f.write(f"{r['userId']},{r['movieId']},{r['rating']},{r['timestamp']}\n")
+    run([RECSYS, "item2vec", "train", "--ratings", ratings, "--store", store])
+    movies = max(int(r["movieId"]) for r in csv.DictReader(open(os.path.join(SHARED, "movies.csv")))) + 1
+    specs = {}
+    for preset in ["sparrow-plus", "sparrow-history", "din"]:
+        spec = json.loads(run([RECSYS, "spec", preset]))
+        for c in spec["categorical"]:
+            if c.get("identity") == 1001: c["identity"] = movies
+        specs[preset] = os.path.join(WORK, f"ml-{preset}.json")
+        json.dump(spec, open(specs[preset], "w"))
+    return {"name": "movielens", "store": store, "split": ["--test", test], "samples": train, "tf": [train, "--test", test], "movies": movies,
+            "specs": specs, "user": "1"}
+
+def ours(data, preset, seed, extra=(), model="bench"):
+    cmd = [RECSYS, "train", "--samples", data["samples"], *data["split"], "--model", model, "--spec", data["specs"][preset],
+           "--batch-size", "256", "--learning-rate", "0.001", "--epochs", "5", "--seed", str(seed), "--store", data["store"], "--json", *extra]
     r = json.loads(run(cmd))
-    return {"test": r["test"], "train_samples_per_s": statistics.mean(e["samples_per_second"] for e in r["epochs"])}
+    return {"test": r["test"], "train_samples_per_s": statistics.mean(e["samples_per_second"] for e in r["epochs"]),
+            "epoch_auc": [e["validation"]["roc_auc"] for e in r["epochs"] if e.get("validation")]}
+
+def tensorflow(data, model, seed):
+    out = run([PY, os.path.join(ROOT, "bench/ranker/tf_peer.py"), *data["tf"], "--seed", str(seed), "--batch", "256", "--numeric", "standardize",
+               "--lr", "0.001", "--model", model, "--movies", str(data["movies"])])
+    return json.loads(out.strip().splitlines()[-1])
+
+INIT = ["--init", "movieId=item2vec"]
+CONFIGS = [  # (name, system, preset or TF model, extra flags)
+    ("sparrow-plus (default)", "recsys", "sparrow-plus", []),
+    ("sparrow-plus, --init movieId=item2vec", "recsys", "sparrow-plus", INIT),
+    ("sparrow-history (recent movies, mean bag)", "recsys", "sparrow-history", []),
+    ("din", "recsys", "din", []),
+    ("din, --init movieId=item2vec", "recsys", "din", INIT),
+    ("din, --init movieId=item2vec --freeze movieId", "recsys", "din", INIT + ["--freeze", "movieId"]),
+    ("EmbeddingMLP.py, standardised numerics", "tensorflow", "mlp", None),
+    ("DIN.py, standardised numerics", "tensorflow", "din", None),
+]
 
 def summary(runs, key):
     v = [r["test"][key] for r in runs]
     return statistics.mean(v), (max(v) - min(v)) / 2
 
 def main():
-    subprocess.run(["rm", "-rf", STORE])
-    run([RECSYS, "items", "import", os.path.join(ROOT, "data/sparrowrecsys/movies.csv"), "--store", STORE])
-    run([RECSYS, "embedding", "import", os.path.join(ROOT, "data/sparrowrecsys/item2vecEmb.csv"), "--table", "item2vec", "--store", STORE])
-    configs = [("(a) sparrow, raw numerics, batch 12", "sparrow", "raw", 12, 0.001, "raw"),
-               ("(b) sparrow, standardised numerics, batch 256", "sparrow", "standardize", 256, 0.001, "standardize"),
-               ("recsys default: sparrow-plus, batch 256, lr 0.001", "sparrow-plus", None, 256, 0.001, None)]
-    results = {"date": time.strftime("%Y-%m-%d %H:%M"), "configs": []}
-    for name, spec, numeric, batch, lr, tf_numeric in configs:
-        entry = {"name": name, "recsys": [ours(spec, numeric, batch, lr, s) for s in SEEDS]}
-        if tf_numeric:
-            entry["tensorflow"] = [json.loads(run([sys.executable, os.path.join(ROOT, "bench/ranker/tf_peer.py"), SAMPLES, "--seed", str(s),
-                                                   "--batch", str(batch), "--numeric", tf_numeric, "--lr", str(lr)]).strip().splitlines()[-1]) for s in SEEDS]
-        results["configs"].append(entry)
-        print(f"done {name}", file=sys.stderr)
-    # serving latency: 800 candidates, features from the store, model from config (a)'s last run
-    run([RECSYS, "train", "--samples", SAMPLES, "--holdout-every", "5", "--model", "sparrow", "--spec", "sparrow", "--batch-size", "12",
-         "--learning-rate", "0.001", "--store", STORE])
-    lat = json.loads(run([BENCH, "rank-latency", STORE, "sparrow", "10292", "item2vec", "200"]).strip())
-    results["latency"] = lat
+    subprocess.run(["rm", "-rf", WORK])
+    os.makedirs(WORK)
+    results = {"date": time.strftime("%Y-%m-%d %H:%M"), "seeds": SEEDS, "datasets": []}
+    for data in [prepare_sparrow(), prepare_movielens()]:
+        entry = {"name": data["name"], "configs": []}
+        for name, system, what, extra in CONFIGS:
+            runs = [ours(data, what, s, extra) if system == "recsys" else tensorflow(data, what, s) for s in SEEDS]
+            entry["configs"].append({"name": name, "system": system, "runs": runs})
+            print(f"{data['name']}: {name}: {summary(runs, 'roc_auc')[0]:.4f}", file=sys.stderr)
+        lat = {}
+        for preset, extra in [("sparrow-plus", []), ("din", [])]:
+            ours(data, preset, 1, extra, model=preset)
+            lat[preset] = json.loads(run([BENCH, "rank-latency", data["store"], preset, data["user"], "item2vec", "300"]).strip())
+        entry["latency"] = lat
+        results["datasets"].append(entry)
     with open(os.path.join(ROOT, "bench/results/ranker.json"), "w") as f: json.dump(results, f, indent=1)
-    lines = [f"# Ranker benchmark ({results['date']}): SparrowRecSys testSamples.csv, row i test when i % 5 == 4, 5 epochs, seeds {SEEDS}", "",
-             "| config | system | test ROC AUC (mean ± half-range) | PR AUC | logloss | accuracy | train samples/s | ratio vs TF |", "|---|---|---|---|---|---|---|---|"]
-    for c in results["configs"]:
-        tf_sps = statistics.mean(r["train_samples_per_s"] for r in c["tensorflow"]) if "tensorflow" in c else None
-        for system in ["recsys", "tensorflow"]:
-            if system not in c: continue
-            runs = c[system]
-            auc, spread = summary(runs, "roc_auc")
-            sps = statistics.mean(r["train_samples_per_s"] for r in runs)
-            ratio = f"{sps / tf_sps:.1f}x" if tf_sps and system == "recsys" else ""
-            lines.append(f"| {c['name']} | {system} | {auc:.4f} ± {spread:.4f} | {summary(runs, 'pr_auc')[0]:.4f} | {summary(runs, 'logloss')[0]:.4f} | {summary(runs, 'accuracy')[0]:.4f} | {sps:,.0f} | {ratio} |")
-    tfl = results["configs"][0]["tensorflow"]
-    lines += ["", "Scoring 800 candidates for one user:", "",
-              f"- recsys (features looked up from the store, model loaded once): p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_ms']:.3f} ms ({800 / lat['p50_ms'] * 1000:,.0f} samples/s)",
-              f"- TensorFlow traced tf.function (features already in tensors): p50 {statistics.mean(r['p50_800_ms'] for r in tfl):.3f} ms, p99 {statistics.mean(r['p99_800_ms'] for r in tfl):.3f} ms; "
-              f"predict() over the test set {statistics.mean(r['infer_samples_per_s'] for r in tfl):,.0f} samples/s"]
-    with open(os.path.join(ROOT, "bench/results/ranker.md"), "w") as f: f.write("\n".join(lines) + "\n")
+    lines = [f"# Ranker benchmark ({results['date']}): 5 epochs, batch 256, lr 0.001, seeds {SEEDS}", "",
+             "sparrow: SparrowRecSys testSamples.csv, row i test when i % 5 == 4 (item2vec: the course's vectors, trained on all ratings). "
+             "movielens: movielens-small, `samples build --split time:0.2` (item2vec: trained on the training period only).", ""]
+    for d in results["datasets"]:
+        base = next(c for c in d["configs"] if c["name"].startswith("sparrow-plus (default)"))
+        tf_din = next(c for c in d["configs"] if c["system"] == "tensorflow" and c["name"].startswith("DIN"))
+        base_auc, tf_sps = summary(base["runs"], "roc_auc")[0], statistics.mean(r["train_samples_per_s"] for r in tf_din["runs"])
+        lines += [f"## {d['name']}", "", "| config | system | test ROC AUC (mean ± half-range) | vs sparrow-plus | PR AUC | logloss | train samples/s | vs TF DIN samples/s |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for c in d["configs"]:
+            auc, spread = summary(c["runs"], "roc_auc")
+            sps = statistics.mean(r["train_samples_per_s"] for r in c["runs"])
+            lines.append(f"| {c['name']} | {c['system']} | {auc:.4f} ± {spread:.4f} | {auc - base_auc:+.4f} | {summary(c['runs'], 'pr_auc')[0]:.4f} | "
+                         f"{summary(c['runs'], 'logloss')[0]:.4f} | {sps:,.0f} | {sps / tf_sps:.1f}x |")
+        lat = d["latency"]
+        lines += ["", "Scoring 800 random candidates for one user, features from the store, model loaded once: " +
+                  ", ".join(f"{p} p50 {l['p50_ms']:.3f} ms, p99 {l['p99_ms']:.3f} ms" for p, l in lat.items()) +
+                  f"; TensorFlow DIN (traced tf.function, features already in tensors) p50 {statistics.mean(r['p50_800_ms'] for r in tf_din['runs']):.3f} ms.", ""]
+    with open(os.path.join(ROOT, "bench/results/ranker.md"), "w") as f: f.write("\n".join(lines))
     print("\n".join(lines))
 
 if __name__ == "__main__":
