@@ -1,6 +1,26 @@
 import CBLAS
 import Foundation
 
+/// A buffer that keeps its memory between uses and grows as needed: the
+/// passes read it through one pointer taken per call, so their loops do no
+/// per-element bounds, uniqueness or exclusivity checks.
+struct ScratchBuffer<Element> {
+    private(set) var base: UnsafeMutablePointer<Element>?
+    private var capacity = 0
+
+    /// A pointer to at least `count` elements (contents undefined).
+    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if count > capacity || base == nil {
+            base?.deallocate()
+            capacity = max(count, capacity * 2, 16)
+            base = .allocate(capacity: capacity)
+        }
+        return base!
+    }
+
+    func free() { base?.deallocate() }
+}
+
 /// The (history item, candidate) pairs of one attention pass and what its
 /// backward pass needs: per pair the unit's input [h, q, h - q, h * q], its
 /// hidden activations and its weight. Buffers keep their capacity between
@@ -11,26 +31,18 @@ final class AttentionScratch {
     private(set) var pairItem: [Int32] = []
     /// Per batch row: the candidate's table row (-1: none, a zero vector).
     private(set) var query: [Int32] = []
-    var input: [Float] = []
-    var hidden: [Float] = []
-    var weight: [Float] = []
+    var input = ScratchBuffer<Float>(), hidden = ScratchBuffer<Float>(), weight = ScratchBuffer<Float>()
     /// Gradients of the backward pass: of each weight's logit, hidden unit and input.
-    var gradLogit: [Float] = []
-    var gradHidden: [Float] = []
-    var gradInput: [Float] = []
+    var gradLogit = ScratchBuffer<Float>(), gradHidden = ScratchBuffer<Float>(), gradInput = ScratchBuffer<Float>()
 
     var pairs: Int { pairItem.count }
+
+    deinit { [input, hidden, weight, gradLogit, gradHidden, gradInput].forEach { $0.free() } }
 
     func reset() {
         pairRow.removeAll(keepingCapacity: true)
         pairItem.removeAll(keepingCapacity: true)
         query.removeAll(keepingCapacity: true)
-    }
-
-    /// Sets `buffer` to `count` zeros, keeping its capacity.
-    static func zeroed(_ buffer: inout [Float], _ count: Int) {
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(contentsOf: repeatElement(0, count: count))
     }
 
     /// Adds batch row `row` (rows must come in order 0, 1, ...).
@@ -43,6 +55,18 @@ final class AttentionScratch {
     }
 }
 
+/// Runs `body` with one OpenBLAS thread. The unit's products are small
+/// (pairs x 40 x 32): with a second thread each call woke and waited for it,
+/// and training spent about a quarter of its time in the kernel's scheduler.
+@inline(__always)
+func withOneBLASThread<T>(_ body: () -> T) -> T {
+    let threads = openblas_get_num_threads()
+    if threads == 1 { return body() }
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(threads) }
+    return body()
+}
+
 extension EmbeddingMLP {
     /// DIN's forward pass over `s`'s pairs: adds each pair's weighted
     /// history embedding a(h, q) h to its row's slot at `out + row * stride`.
@@ -50,37 +74,34 @@ extension EmbeddingMLP {
         guard let attention, s.pairs > 0 else { return }
         let k = columnTable[attention.bag], d = tableDimension[k]
         let first = layers[attention.first], second = layers[attention.second], hid = first.outputs, n = s.pairs
-        AttentionScratch.zeroed(&s.input, n * 4 * d)
-        AttentionScratch.zeroed(&s.hidden, n * hid)
-        AttentionScratch.zeroed(&s.weight, n)
-        tables[k].withUnsafeBufferPointer { t in
-            s.input.withUnsafeMutableBufferPointer { x in
-                for p in 0..<n {
-                    let h = t.baseAddress! + Int(s.pairItem[p]) * d, row = x.baseAddress! + p * 4 * d
-                    let qi = s.query[Int(s.pairRow[p])]
-                    for e in 0..<d {
-                        let he = h[e], qe = qi >= 0 ? t[Int(qi) * d + e] : 0
-                        row[e] = he; row[d + e] = qe; row[2 * d + e] = he - qe; row[3 * d + e] = he * qe
+        let x = s.input.reserve(n * 4 * d), z = s.hidden.reserve(n * hid), weight = s.weight.reserve(n)
+        let zeros = [Float](repeating: 0, count: d)
+        s.pairRow.withUnsafeBufferPointer { pairRow in
+            s.pairItem.withUnsafeBufferPointer { pairItem in
+                tables[k].withUnsafeBufferPointer { t in
+                    s.query.withUnsafeBufferPointer { query in
+                        zeros.withUnsafeBufferPointer { zero in
+                            for p in 0..<n {
+                                let h = t.baseAddress! + Int(pairItem[p]) * d, row = x + p * 4 * d
+                                let qi = Int(query[Int(pairRow[p])])
+                                let q = qi >= 0 ? t.baseAddress! + qi * d : zero.baseAddress!
+                                for e in 0..<d {
+                                    row[e] = h[e]; row[d + e] = q[e]; row[2 * d + e] = h[e] - q[e]; row[3 * d + e] = h[e] * q[e]
+                                }
+                            }
+                        }
                     }
-                }
-            }
-        }
-        s.input.withUnsafeBufferPointer { x in
-            s.hidden.withUnsafeMutableBufferPointer { z in
-                gemmForward(x.baseAddress!, first, z.baseAddress!, batch: n, relu: true)
-            }
-        }
-        let w2 = second.weights, b2 = second.bias[0]
-        tables[k].withUnsafeBufferPointer { t in
-            s.hidden.withUnsafeBufferPointer { z in
-                w2.withUnsafeBufferPointer { w in
-                    for p in 0..<n {
-                        var u = b2
-                        for j in 0..<hid { u += z[p * hid + j] * w[j] }
-                        let a = 1 / (1 + exp(-u))
-                        s.weight[p] = a
-                        let h = t.baseAddress! + Int(s.pairItem[p]) * d, dst = out + Int(s.pairRow[p]) * stride
-                        for e in 0..<d { dst[e] += a * h[e] }
+                    withOneBLASThread { gemmForward(x, first, z, batch: n, relu: true) }
+                    let b2 = second.bias[0]
+                    second.weights.withUnsafeBufferPointer { w in
+                        for p in 0..<n {
+                            var u = b2
+                            for j in 0..<hid { u += z[p * hid + j] * w[j] }
+                            let a = 1 / (1 + exp(-u))
+                            weight[p] = a
+                            let h = t.baseAddress! + Int(pairItem[p]) * d, dst = out + Int(pairRow[p]) * stride
+                            for e in 0..<d { dst[e] += a * h[e] }
+                        }
                     }
                 }
             }
@@ -118,48 +139,37 @@ extension Trainer {
         guard let attention = model.attention, s.pairs > 0 else { return }
         let k = model.columnTable[attention.bag], d = model.tableDimension[k]
         let hid = model.layers[attention.first].outputs, n = s.pairs, width = 4 * d
-        AttentionScratch.zeroed(&s.gradLogit, n)
-        AttentionScratch.zeroed(&s.gradHidden, n * hid)
-        AttentionScratch.zeroed(&s.gradInput, n * width)
-        // d loss / d logit of each weight: (g . h) a (1 - a)
-        s.input.withUnsafeBufferPointer { x in
+        let x = s.input.base!, z = s.hidden.base!, weight = s.weight.base!
+        let gu = s.gradLogit.reserve(n), gz = s.gradHidden.reserve(n * hid), gx = s.gradInput.reserve(n * width)
+        s.pairRow.withUnsafeBufferPointer { pairRow in
+            // d loss / d logit of each weight: (g . h) a (1 - a)
             for p in 0..<n {
-                let g = gradOut + Int(s.pairRow[p]) * stride, h = x.baseAddress! + p * width
+                let g = gradOut + Int(pairRow[p]) * stride, h = x + p * width
                 var ga: Float = 0
                 for e in 0..<d { ga += g[e] * h[e] }
-                let a = s.weight[p]
-                s.gradLogit[p] = ga * a * (1 - a)
+                let a = weight[p]
+                gu[p] = ga * a * (1 - a)
             }
-        }
-        s.hidden.withUnsafeBufferPointer { z in
-            s.gradLogit.withUnsafeBufferPointer { gu in
-                s.gradHidden.withUnsafeMutableBufferPointer { gz in
-                    backwardDense(attention.second, input: z.baseAddress!, gradOut: gu.baseAddress!, gradIn: gz.baseAddress!, batch: n)
-                    for i in 0..<(n * hid) where z[i] <= 0 { gz[i] = 0 }
-                }
+            withOneBLASThread {
+                backwardDense(attention.second, input: z, gradOut: gu, gradIn: gz, batch: n)
+                for i in 0..<(n * hid) where z[i] <= 0 { gz[i] = 0 }
+                backwardDense(attention.first, input: x, gradOut: gz, gradIn: gx, batch: n)
             }
-        }
-        s.input.withUnsafeBufferPointer { x in
-            s.gradHidden.withUnsafeBufferPointer { gz in
-                s.gradInput.withUnsafeMutableBufferPointer { gx in
-                    backwardDense(attention.first, input: x.baseAddress!, gradOut: gz.baseAddress!, gradIn: gx.baseAddress!, batch: n)
-                }
-            }
-        }
-        if model.frozenTables[k] { return }
-        var gh = [Float](repeating: 0, count: d), gq = gh
-        s.input.withUnsafeBufferPointer { xs in
-            s.gradInput.withUnsafeBufferPointer { gxs in
-                for p in 0..<n {
-                    let row = Int(s.pairRow[p]), g = gradOut + row * stride, a = s.weight[p]
-                    let x = xs.baseAddress! + p * width, gx = gxs.baseAddress! + p * width
-                    for e in 0..<d {
-                        gh[e] = a * g[e] + gx[e] + gx[2 * d + e] + gx[3 * d + e] * x[d + e]
-                        gq[e] = gx[d + e] - gx[2 * d + e] + gx[3 * d + e] * x[e]
+            if model.frozenTables[k] { return }
+            var gh = [Float](repeating: 0, count: d), gq = gh
+            s.pairItem.withUnsafeBufferPointer { pairItem in
+                s.query.withUnsafeBufferPointer { query in
+                    for p in 0..<n {
+                        let row = Int(pairRow[p]), g = gradOut + row * stride, a = weight[p]
+                        let xp = x + p * width, gxp = gx + p * width
+                        for e in 0..<d {
+                            gh[e] = a * g[e] + gxp[e] + gxp[2 * d + e] + gxp[3 * d + e] * xp[d + e]
+                            gq[e] = gxp[d + e] - gxp[2 * d + e] + gxp[3 * d + e] * xp[e]
+                        }
+                        optimizer.addGradient(table: k, row: Int(pairItem[p]), gh, scale: 1, dimension: d)
+                        let q = query[row]
+                        if q >= 0 { optimizer.addGradient(table: k, row: Int(q), gq, scale: 1, dimension: d) }
                     }
-                    optimizer.addGradient(table: k, row: Int(s.pairItem[p]), gh, scale: 1, dimension: d)
-                    let q = s.query[row]
-                    if q >= 0 { optimizer.addGradient(table: k, row: Int(q), gq, scale: 1, dimension: d) }
                 }
             }
         }

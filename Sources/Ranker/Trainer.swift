@@ -45,29 +45,44 @@ final class Optimizer {
     // dense
     var gradW: [[Float]], gradB: [[Float]]
     var mW: [[Float]], vW: [[Float]], mB: [[Float]], vB: [[Float]]
-    // embeddings: gradient rows accumulated per batch, Adam state per row (lazy)
-    var gradTables: [[Float]]
+    // embeddings: gradient rows accumulated per batch, Adam state per row
+    // (lazy). The gradients and touched flags are plain memory: the scatter
+    // writes them once per looked-up row, without array checks.
+    let gradTables: [UnsafeMutablePointer<Float>]
+    let isTouched: [UnsafeMutablePointer<Bool>]
     var mT: [[Float]], vT: [[Float]]
     var touched: [[Int32]]
-    var isTouched: [[Bool]]
 
     init(_ model: EmbeddingMLP) {
         gradW = model.layers.map { [Float](repeating: 0, count: $0.weights.count) }
         gradB = model.layers.map { [Float](repeating: 0, count: $0.bias.count) }
         mW = gradW; vW = gradW; mB = gradB; vB = gradB
-        gradTables = model.tables.map { [Float](repeating: 0, count: $0.count) }
-        mT = gradTables; vT = gradTables
+        gradTables = model.tables.map { t in
+            let g = UnsafeMutablePointer<Float>.allocate(capacity: t.count)
+            g.initialize(repeating: 0, count: t.count)
+            return g
+        }
+        mT = model.tables.map { [Float](repeating: 0, count: $0.count) }
+        vT = mT
         touched = model.tables.map { _ in [] }
-        isTouched = model.tables.enumerated().map { i, t in [Bool](repeating: false, count: t.count / model.tableDimension[i]) }
+        isTouched = model.tables.enumerated().map { i, t in
+            let rows = t.count / model.tableDimension[i]
+            let flags = UnsafeMutablePointer<Bool>.allocate(capacity: rows)
+            flags.initialize(repeating: false, count: rows)
+            return flags
+        }
+    }
+
+    deinit {
+        gradTables.forEach { $0.deallocate() }
+        isTouched.forEach { $0.deallocate() }
     }
 
     /// Adds `scale * gradient` (`dimension` floats) to row `row` of table `k`'s gradient.
     @inline(__always)
     func addGradient(table k: Int, row: Int, _ gradient: UnsafePointer<Float>, scale: Float, dimension d: Int) {
-        gradTables[k].withUnsafeMutableBufferPointer { gt in
-            let dst = gt.baseAddress! + row * d
-            for e in 0..<d { dst[e] += scale * gradient[e] }
-        }
+        let dst = gradTables[k] + row * d
+        for e in 0..<d { dst[e] += scale * gradient[e] }
         if !isTouched[k][row] {
             isTouched[k][row] = true
             touched[k].append(Int32(row))
@@ -97,13 +112,14 @@ final class Optimizer {
         }
         for k in 0..<model.tables.count {
             let d = model.tableDimension[k]
-            model.tables[k].withUnsafeMutableBufferPointer { p in gradTables[k].withUnsafeMutableBufferPointer { g in mT[k].withUnsafeMutableBufferPointer { m in vT[k].withUnsafeMutableBufferPointer { v in
+            let g = gradTables[k], flags = isTouched[k]
+            model.tables[k].withUnsafeMutableBufferPointer { p in mT[k].withUnsafeMutableBufferPointer { m in vT[k].withUnsafeMutableBufferPointer { v in
                 for r in touched[k] {
                     let o = Int(r) * d
-                    adam(p.baseAddress! + o, g.baseAddress! + o, m.baseAddress! + o, v.baseAddress! + o, d)
-                    isTouched[k][Int(r)] = false
+                    adam(p.baseAddress! + o, g + o, m.baseAddress! + o, v.baseAddress! + o, d)
+                    flags[Int(r)] = false
                 }
-            } } } }
+            } } }
             touched[k].removeAll(keepingCapacity: true)
         }
     }
