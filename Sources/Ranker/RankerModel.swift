@@ -86,6 +86,17 @@ extension Transaction {
     }
 }
 
+/// The scores of one request, and which of its entities had no stored
+/// feature row (they were scored with empty features).
+public struct ScoredItems: Sendable {
+    /// One probability per requested item, in request order.
+    public var scores: [Float]
+    /// Whether the user has a stored feature row.
+    public var userKnown: Bool
+    /// The requested items without a stored feature row (a repeated one may appear more than once).
+    public var unknownItems: [String]
+}
+
 /// A trained ranker: scores (user, item) pairs from stored feature rows.
 public final class RankerModel: @unchecked Sendable {
     public let model: EmbeddingMLP
@@ -193,9 +204,9 @@ public final class RankerModel: @unchecked Sendable {
     }
 
     /// Scores `items` for `user` from the stored feature rows. Unknown users or
-    /// items are scored with empty rows and listed in `unknown`. Item rows are
-    /// encoded once per loaded model and cached.
-    public func score(_ txn: Transaction, user: String, items: [String]) throws -> (scores: [Float], unknown: [String]) {
+    /// items are scored with empty rows and reported. Item rows are encoded
+    /// once per loaded model and cached.
+    public func score(_ txn: Transaction, user: String, items: [String]) throws -> ScoredItems {
         try score(user: user, items: items) { entity, ids in try ids.map { try txn.featureRow(entity, $0) } }
     }
 
@@ -204,12 +215,12 @@ public final class RankerModel: @unchecked Sendable {
     /// so a caller sharing one transaction between threads holds its lock only
     /// for the reads, not for the arithmetic.
     public func score(user: String, items: [String],
-                      features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> (scores: [Float], unknown: [String]) {
+                      features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> ScoredItems {
         var unknown: [String] = []
-        let user = try userFirstLayerPart(user, features: features, unknown: &unknown)
+        let user = try userFirstLayerPart(user, features: features)
         let resolved = try itemFirstLayerParts(items, features: features, unknown: &unknown)
         let scores = withExtendedLifetime(resolved) { predict(user, itemParts: resolved.pointers.map { $0! }, queries: resolved.queries) }
-        return (scores, unknown)
+        return ScoredItems(scores: scores, userKnown: user.known, unknownItems: unknown)
     }
 
     /// A dense index over this model's cached item parts for `count` item
@@ -222,10 +233,10 @@ public final class RankerModel: @unchecked Sendable {
     /// before are found by array index; `ids` names the others (and is called
     /// only for them), whose parts are then computed or found by id.
     public func score(user: String, rows: [Int], of index: ItemRowIndex, ids: ([Int]) -> [String],
-                      features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> (scores: [Float], unknown: [String]) {
+                      features: (FeatureEntity, [String]) throws -> [[String: String]?]) throws -> ScoredItems {
         precondition(index.parts === itemParts, "an ItemRowIndex is only valid for the model that made it")
         var unknown: [String] = []
-        let user = try userFirstLayerPart(user, features: features, unknown: &unknown)
+        let user = try userFirstLayerPart(user, features: features)
         let slots = index.slots(of: rows)
         var pointers = slots.map { $0 >= 0 ? itemParts.part($0) : nil }
         var queries = slots.map { $0 >= 0 ? itemParts.query($0) : -1 }
@@ -239,17 +250,17 @@ public final class RankerModel: @unchecked Sendable {
             resolved = r
         }
         let unknownRows = slots.indices.filter { slots[$0] >= 0 && !itemParts.isKnown(slots[$0]) }.map { rows[$0] }
-        if !unknownRows.isEmpty { unknown += ids(unknownRows).map { "item \($0)" } }
+        if !unknownRows.isEmpty { unknown += ids(unknownRows) }
         let scores = withExtendedLifetime(resolved) { predict(user, itemParts: pointers.map { $0! }, queries: queries) }
-        return (scores, unknown)
+        return ScoredItems(scores: scores, userKnown: user.known, unknownItems: unknown)
     }
 
-    /// A user's first-layer part and, for an attention model, the table rows of its history bag.
-    private func userFirstLayerPart(_ user: String, features: (FeatureEntity, [String]) throws -> [[String: String]?],
-                                    unknown: inout [String]) throws -> (part: [Float], history: [Int32]) {
+    /// A user's first-layer part, whether it has a stored feature row, and
+    /// for an attention model the table rows of its history bag.
+    private func userFirstLayerPart(_ user: String, features: (FeatureEntity, [String]) throws -> [[String: String]?])
+        throws -> (part: [Float], known: Bool, history: [Int32]) {
         let row = encode(try features(.user, [user])[0], entity: .user, id: user)
-        if !row.known { unknown.append("user \(user)") }
-        return (model.firstLayerPart(row, entity: .user), attentionUserBag.map { Array(row.bag($0)) } ?? [])
+        return (model.firstLayerPart(row, entity: .user), row.known, attentionUserBag.map { Array(row.bag($0)) } ?? [])
     }
 
     /// Positions of the attention bag among the user's categorical columns
@@ -263,7 +274,7 @@ public final class RankerModel: @unchecked Sendable {
 
     /// Scores from the user's and the items' parts, plus for an attention
     /// model each candidate's pooled history (`queries`: candidate table rows).
-    private func predict(_ user: (part: [Float], history: [Int32]), itemParts: [UnsafePointer<Float>], queries: [Int32]) -> [Float] {
+    private func predict(_ user: (part: [Float], known: Bool, history: [Int32]), itemParts: [UnsafePointer<Float>], queries: [Int32]) -> [Float] {
         guard model.attention != nil else { return model.predict(userPart: user.part, itemParts: itemParts) }
         let pairs = UnsafeMutablePointer<Float>.allocate(capacity: max(1, queries.count * model.layers[0].outputs))
         defer { pairs.deallocate() }
@@ -289,7 +300,7 @@ public final class RankerModel: @unchecked Sendable {
         let r = ResolvedParts()
         r.slots = itemParts.lookup(items)
         let missing = r.slots.indices.filter { r.slots[$0] < 0 }
-        for (i, slot) in r.slots.enumerated() where slot >= 0 && !itemParts.isKnown(slot) { unknown.append("item \(items[i])") }
+        for (i, slot) in r.slots.enumerated() where slot >= 0 && !itemParts.isKnown(slot) { unknown.append(items[i]) }
         r.pointers = r.slots.map { $0 >= 0 ? itemParts.part($0) : nil }
         r.queries = r.slots.map { $0 >= 0 ? itemParts.query($0) : -1 }
         if !missing.isEmpty {
@@ -303,7 +314,7 @@ public final class RankerModel: @unchecked Sendable {
             let queryBag = attentionItemQuery
             let queries = encoded.map { row in queryBag.flatMap { row.bag($0).first } ?? -1 }
             for (j, (i, row)) in zip(missing, encoded).enumerated() {
-                if !row.known { unknown.append("item \(items[i])") }
+                if !row.known { unknown.append(items[i]) }
                 r.pointers[i] = UnsafePointer(buffer + j * width)
                 r.queries[i] = queries[j]
             }

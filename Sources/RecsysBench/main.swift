@@ -78,7 +78,7 @@ case "rank-latency":
         for _ in 0..<(calls + 10) {
             let cand = (0..<800).map { _ in ids[Int.random(in: 0..<ids.count, using: &rng)] }
             let t0 = clock.now
-            let (s, _) = try model.score(txn, user: args[4], items: cand)
+            let s = try model.score(txn, user: args[4], items: cand).scores
             lat.append(seconds(clock.now - t0) * 1000)
             precondition(s.count == 800)
         }

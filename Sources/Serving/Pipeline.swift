@@ -106,13 +106,13 @@ package enum Pipeline {
         var rankScores: [Float]?
         if let model, !rows.isEmpty {
             // the snapshot's transaction is locked for the feature reads only
-            let (scores, unknown) = try model.score(user: r.user, rows: rows, of: view.rowIndex(snapshot, model: model),
-                                                    ids: { snapshot.ids(ofRows: $0) }) { entity, keys in
+            let scored = try model.score(user: r.user, rows: rows, of: view.rowIndex(snapshot, model: model),
+                                         ids: { snapshot.ids(ofRows: $0) }) { entity, keys in
                 try snapshot.withTransaction { txn in try keys.map { try txn.featureRow(entity, $0) } }
             }
-            if !unknown.isEmpty && unknown.contains(where: { $0.hasPrefix("user ") }) { notes.append("no stored features for user \(r.user): ranked with empty user features") }
-            order = TopK.descendingOrder(scores, limit: r.k)
-            rankScores = scores
+            if !scored.userKnown { notes.append("no stored features for user \(r.user): ranked with empty user features") }
+            order = TopK.descendingOrder(scored.scores, limit: r.k)
+            rankScores = scored.scores
         } else if model == nil {
             notes.append("no ranking model in the store: results are in recall order")
         }

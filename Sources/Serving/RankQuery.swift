@@ -17,15 +17,16 @@ extension ServingView {
             throw StoreError.notFound("the store has no ranking model", remedy: Remedy(commandLine: "train one with `recsys train`"))
         }
         return try store.read { txn in
-            let (scores, unknown) = try model.score(txn, user: user, items: items)
+            let scored = try model.score(txn, user: user, items: items)
+            let scores = scored.scores
             var note: String?
-            if unknown.contains("user \(user)") {
+            if !scored.userKnown {
                 guard try !txn.history(of: user).isEmpty else {
                     throw StoreError.notFound("unknown user '\(user)': no stored features and no history")
                 }
                 note = "no stored features for user \(user): ranked with empty user features"
             }
-            let unknownItems = Set(unknown.lazy.filter { $0.hasPrefix("item ") }.map { String($0.dropFirst(5)) })
+            let unknownItems = Set(scored.unknownItems)
             let kept = items.indices.filter { !unknownItems.contains(items[$0]) }.sorted { scores[$0] > scores[$1] }
             let columns = try txn.itemColumns()
             let results = try kept.map { RankHitJSON(id: items[$0], score: scores[$0], title: try txn.item(items[$0], columns: columns)?.title) }

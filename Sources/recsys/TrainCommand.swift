@@ -30,7 +30,7 @@ struct TrainCommand: PrioritizedJob {
     @Option(name: .customLong("batch-size")) var batchSize: Int = 256
     @Option(name: .customLong("learning-rate"), parsing: .unconditional) var learningRate: Float = 0.001
     @Option var seed: UInt64 = 1
-    @Option(name: .customLong("init"), help: "COLUMN=TABLE: start the column's embedding rows from the store's table, by id (repeatable; dimensions must match; ids the table lacks keep their random start).") var initFrom: [String] = []
+    @Option(name: .customLong("init"), help: "COLUMN=TABLE: start the column's embedding rows from the store's table, by id (repeatable; dimensions must match; ids the table lacks keep their random start). Train the table on events before these samples: vectors that saw the training events leak their labels.") var initFrom: [String] = []
     @Option(help: "Keep this column's embedding table as initialised (repeatable; with --init).") var freeze: [String] = []
     @OptionGroup var store: StoreOptions
     @OptionGroup var priority: PriorityOptions
@@ -189,9 +189,10 @@ struct RankCommand: ParsableCommand {
         let s = try store.openExisting()
         let (ranked, unknown) = try s.read { txn -> ([(String, Float, String?)], [String]) in
             let m = try RankerModel.load(txn, name: model)
-            let (scores, unknown) = try m.score(txn, user: user, items: ids)
+            let scored = try m.score(txn, user: user, items: ids)
+            let scores = scored.scores
             let order = ids.indices.sorted { scores[$0] > scores[$1] }
-            return (try order.map { (ids[$0], scores[$0], try txn.item(ids[$0])?.title) }, unknown)
+            return (try order.map { (ids[$0], scores[$0], try txn.item(ids[$0])?.title) }, (scored.userKnown ? [] : ["user \(user)"]) + scored.unknownItems.map { "item \($0)" })
         }
         if !unknown.isEmpty { writeStderr("warning: no stored features for \(unknown.prefix(5).joined(separator: ", "))\(unknown.count > 5 ? " and \(unknown.count - 5) more" : ""): scored with empty features\n") }
         if output.json {

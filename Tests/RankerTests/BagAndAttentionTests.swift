@@ -149,7 +149,7 @@ final class BagAndAttentionTests: XCTestCase {
         XCTAssertNotNil(user["h1"], "the history bag's columns are stored in the user's feature row")
         let items = (0..<40).map(String.init)
         for pass in 0..<2 { // cold, then from the item part cache
-            let (scores, _) = try store.read { txn in try loaded.score(txn, user: "u1", items: items) }
+            let scores = try store.read { txn in try loaded.score(txn, user: "u1", items: items) }.scores
             let merged = try store.read { txn in
                 try items.map { i in user.merging(try txn.featureRow(.item, i) ?? [:]) { $1 }.merging(["iid": i, "uid": "u1"]) { $1 } }
             }

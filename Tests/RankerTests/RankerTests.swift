@@ -124,23 +124,26 @@ final class RankerTests: XCTestCase {
         XCTAssertEqual(learned.count, 3)
         XCTAssertNotNil(row?["x"])
         // scoring by ids through the stored feature rows
-        let (scores, unknown) = try store.read { txn in try loaded.score(txn, user: "u1", items: ["7", "nope"]) }
+        let scored = try store.read { txn in try loaded.score(txn, user: "u1", items: ["7", "nope"]) }
+        let scores = scored.scores
         XCTAssertEqual(scores.count, 2)
-        XCTAssertEqual(unknown, ["item nope"])
+        XCTAssertEqual(scored.unknownItems, ["nope"])
+        XCTAssertTrue(scored.userKnown)
+        XCTAssertFalse(try store.read { txn in try loaded.score(txn, user: "stranger", items: ["7"]) }.userKnown)
         XCTAssertTrue(scores.allSatisfy { $0 > 0 && $0 < 1 })
         // the row-keyed serving path gives the same scores, cold and warm
         let catalogue = ["7", "nope", "3"]
         let index = loaded.rowIndex(count: catalogue.count)
         for pass in 0..<2 {
-            let (byRow, unknownByRow) = try store.read { txn in
+            let byRow = try store.read { txn in
                 try loaded.score(user: "u1", rows: [2, 0, 1], of: index, ids: { $0.map { catalogue[$0] } }) { entity, keys in
                     try keys.map { try txn.featureRow(entity, $0) }
                 }
             }
-            let (byID, unknownByID) = try store.read { txn in try loaded.score(txn, user: "u1", items: ["3", "7", "nope"]) }
-            XCTAssertEqual(byRow, byID, "pass \(pass)")
-            XCTAssertEqual(Set(unknownByRow), Set(unknownByID), "pass \(pass)")
-            XCTAssertTrue(unknownByRow.contains("item nope"))
+            let byID = try store.read { txn in try loaded.score(txn, user: "u1", items: ["3", "7", "nope"]) }
+            XCTAssertEqual(byRow.scores, byID.scores, "pass \(pass)")
+            XCTAssertEqual(Set(byRow.unknownItems), Set(byID.unknownItems), "pass \(pass)")
+            XCTAssertEqual(byRow.unknownItems, ["nope"], "pass \(pass)")
         }
         // the serving path (first layer split into user and item parts) equals the plain forward pass
         let merged = try store.read { txn -> [[String: String]] in
