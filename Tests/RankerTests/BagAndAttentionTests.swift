@@ -7,20 +7,9 @@ import XCTest
 /// Multi-valued columns (bags pooled by a combiner) and DIN's attention over
 /// the user's history.
 final class BagAndAttentionTests: XCTestCase {
-    var dir: URL!
+    let dir = TempDir()
 
-    override func setUp() {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("recsys-bags-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: dir) }
-
-    func write(_ name: String, _ text: String) -> String {
-        let p = dir.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
-        return p
-    }
+    func write(_ name: String, _ text: String) -> String { dir.write(name, text) }
 
     /// Item genres "A|B" in one field, the user's last three items in three
     /// columns (some empty), the item id through the same table as the history.
@@ -142,7 +131,7 @@ final class BagAndAttentionTests: XCTestCase {
         let model = try EmbeddingMLP(spec: spec, seed: 4)
         let reports = try Trainer(model: model).train(data, options: TrainingOptions(epochs: 4, batchSize: 16, learningRate: 0.01, seed: 4))
         XCTAssertLessThan(reports.last!.loss, reports.first!.loss)
-        let store = try Store(path: dir.appendingPathComponent("s.lmdb").path)
+        let store = try Store(path: dir.file("s.lmdb"))
         try store.write { txn in try RankerModel.save(txn, name: "din", model: model, options: TrainingOptions(), metrics: [:], data: data) }
         let loaded = try store.read { txn in try RankerModel.load(txn, name: "din") }
         let user = try XCTUnwrap(try store.read { txn in try txn.featureRow(.user, "u1") })
