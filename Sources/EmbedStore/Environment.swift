@@ -70,7 +70,12 @@ public final class Store: @unchecked Sendable {
     ///   store must exist, and every write fails with `StoreError.readOnly`.
     ///   Replicas open published snapshots so, which keeps a snapshot's bytes
     ///   equal to its manifest.
-    public init(path: String, mapSize: Int = Store.defaultMapSize, readOnly requested: Bool = false) throws {
+    /// - Parameter readAhead: false opens with `MDB_NORDAHEAD` (the map is
+    ///   advised random access): a page fault reads the page it needs, not
+    ///   the 128 KiB around it. For a store larger than memory, or to keep a
+    ///   server's resident set to the pages its queries touch; it slows
+    ///   scans of pages not yet in memory.
+    public init(path: String, mapSize: Int = Store.defaultMapSize, readOnly requested: Bool = false, readAhead: Bool = true) throws {
         self.path = path
         var isDir: ObjCBool = false
         if requested && !FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("data.mdb")) {
@@ -88,13 +93,14 @@ public final class Store: @unchecked Sendable {
         let fileSize = try Store.checkFiles(path)
         // Never shrink an existing store's map below its file size.
         let size = max(mapSize, Store.roundedMapSize(fileSize * 2))
-        var (e, rc) = Store.openEnvironment(path, flags: MDB_NOTLS | (requested ? MDB_RDONLY : 0), mapSize: size)
+        let base = MDB_NOTLS | (readAhead ? 0 : MDB_NORDAHEAD)
+        var (e, rc) = Store.openEnvironment(path, flags: base | (requested ? MDB_RDONLY : 0), mapSize: size)
         var readOnly = requested
         if (rc == EACCES || rc == EROFS) && fileSize > 0 {
             // MDB_NOLOCK only where nobody can write (a read-only file system):
             // with another owner's lock file, readers must still take part in it.
             readOnly = true
-            (e, rc) = Store.openEnvironment(path, flags: MDB_NOTLS | MDB_RDONLY | (rc == EROFS ? MDB_NOLOCK : 0), mapSize: size)
+            (e, rc) = Store.openEnvironment(path, flags: base | MDB_RDONLY | (rc == EROFS ? MDB_NOLOCK : 0), mapSize: size)
         }
         guard let e else { throw Store.openError(path, rc) }
         // From here every stored property is set before anything can throw,

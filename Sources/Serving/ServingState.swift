@@ -44,27 +44,31 @@ package final class ServingState: @unchecked Sendable {
         case failed(target: String, reason: String)
     }
 
+    /// Whether stores opened by `follow()` read ahead (`Store.init(readAhead:)`).
+    private let readAhead: Bool
+
     /// Serves `store`. With `link`, `store` is the link's current target
     /// (open it with `openPublished`) and `follow()` tracks the link.
-    package init(store: Store, following link: String? = nil) {
+    package init(store: Store, following link: String? = nil, readAhead: Bool = true) {
         self.link = link
+        self.readAhead = readAhead
         served = ServedStore(store: store, directory: PublishedLink.realPath(store.path) ?? store.path,
                              manifest: try? SnapshotManifest.load(from: store.path), openedAt: Date())
     }
 
     /// Opens the store `link` names, read-only, checking a snapshot's data
     /// file against its manifest first.
-    package static func openPublished(_ link: String) throws -> Store {
+    package static func openPublished(_ link: String, readAhead: Bool = true) throws -> Store {
         guard let target = PublishedLink.realPath(link) else { throw StoreError.io(path: link, reason: "the link names nothing (no such directory)") }
-        return try openChecked(target).store
+        return try openChecked(target, readAhead: readAhead).store
     }
 
     /// Opens the directory `target` read-only, its manifest (read once)
     /// checked against its data file first.
-    private static func openChecked(_ target: String) throws -> ServedStore {
+    private static func openChecked(_ target: String, readAhead: Bool) throws -> ServedStore {
         let manifest = try SnapshotManifest.load(from: target)
         try manifest?.check(directory: target)
-        return ServedStore(store: try Store(path: target, readOnly: true), directory: target, manifest: manifest, openedAt: Date())
+        return ServedStore(store: try Store(path: target, readOnly: true, readAhead: readAhead), directory: target, manifest: manifest, openedAt: Date())
     }
 
     /// The store served now (after a switch, the new one).
@@ -117,7 +121,7 @@ package final class ServingState: @unchecked Sendable {
         let next: ServedStore
         do {
             // opened outside the lock: requests go on meanwhile
-            next = try Self.openChecked(target)
+            next = try Self.openChecked(target, readAhead: readAhead)
         } catch {
             lock.lock(); failedTarget = target; lock.unlock()
             return .failed(target: target, reason: "\(error)")

@@ -82,16 +82,16 @@ struct StoreOptions: ParsableArguments {
         store ?? ProcessInfo.processInfo.environment["RECSYS_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./recsys.lmdb"
     }
 
-    func open() throws -> Store {
+    func open(readAhead: Bool = true) throws -> Store {
         var mapSize = Store.defaultMapSize
         if let s = ProcessInfo.processInfo.environment["RECSYS_MAP_SIZE"], let n = Int(s), n > 0 { mapSize = n }
-        return try Store(path: path, mapSize: mapSize)
+        return try Store(path: path, mapSize: mapSize, readAhead: readAhead)
     }
 
     /// Opens an existing store; a missing one is a user error, not an empty store.
-    func openExisting() throws -> Store {
-        guard let s = try openIfExists() else { throw CLIError("no store at \(path) (import something first, or pass --store PATH)") }
-        return s
+    func openExisting(readAhead: Bool = true) throws -> Store {
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { throw CLIError("no store at \(path) (import something first, or pass --store PATH)") }
+        return try open(readAhead: readAhead)
     }
 
     /// Opens the store when there is one; nil (and nothing created) when there is not.

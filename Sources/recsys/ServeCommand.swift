@@ -33,6 +33,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("write-token-file"), help: "Allow writes (PUT/DELETE /v1/embeddings/{table}/{id}, POST /v1/embeddings/{table}) to requests with `Authorization: Bearer <token>`, the token on this file's first line (at least 16 characters). Without it every write is 403.") var writeTokenFile: String?
     @Option(name: .customLong("read-token-file"), help: "Require `Authorization: Bearer <token>` (this file's token, or the write token) for every route but /healthz.") var readTokenFile: String?
     @Option(name: .customLong("follow-interval"), help: "Seconds between checks of a published store's link (0: only on SIGHUP).") var followInterval: Double = 1
+    @Flag(name: .customLong("no-readahead"), help: "Fault in only the store pages queries touch (LMDB's MDB_NORDAHEAD): for a store larger than memory, or to keep the resident set to the working set. Scans of pages not yet in memory get slower.") var noReadahead = false
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -61,9 +62,9 @@ struct ServeCommand: ParsableCommand {
         let link = PublishedLink.isLink(store.path) ? store.path : nil
         let state: ServingState
         if let link {
-            state = ServingState(store: try ServingState.openPublished(link), following: link)
+            state = ServingState(store: try ServingState.openPublished(link, readAhead: !noReadahead), following: link, readAhead: !noReadahead)
         } else {
-            state = ServingState(store: try store.openExisting())
+            state = ServingState(store: try store.openExisting(readAhead: !noReadahead))
         }
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var failure: Error?
