@@ -87,7 +87,7 @@ public struct IndexInfo: Codable, Sendable {
     /// The layout this build writes and reads. 4: projections summed in
     /// blocks of 8 planes (a near-zero margin may round to the other sign
     /// than under layout 3's per-plane sums, so older bucket lists are not reused).
-    public static let currentFormat = 4
+    public static let currentFormat = 5
 }
 
 /// Keys of an index's parts in the store's index area.

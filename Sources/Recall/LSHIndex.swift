@@ -36,12 +36,6 @@ public enum LSHIndex {
             let planes = SimHash.planes(count: L * K * d, seed: seed)
             try planes.withUnsafeBytes { try txn.putBlob(.index, keys.planes, $0) }
             var bytes = planes.count * 4
-            // inverse norms travel with the bucket entries, so re-scoring reads no other array
-            var invNorms = [Float](repeating: 1, count: n)
-            for r in 0..<n where acc.isLive(r) && metric == .cosine {
-                let norm = VectorMath.norm(acc.row(r), d)
-                invNorms[r] = norm > 0 ? 1 / norm : 0
-            }
             // codes of every row in every table, and its 64-bit sketch
             log?("hashing \(n) vectors into \(L) tables of \(K) bits")
             let sketchPlanes = SimHash.sketchPlanes(dimension: d, seed: seed)
@@ -56,7 +50,7 @@ public enum LSHIndex {
             }
             bytes += sketchBytes + sketchPlanes.count * 4
             let buckets = 1 << K
-            bytes += try writeBucketLists(txn, keys: keys, acc: acc, codes: codes, invNorms: invNorms, tables: L, bits: K)
+            bytes += try writeBucketLists(txn, keys: keys, acc: acc, codes: codes, tables: L, bits: K)
             var info = IndexInfo(table: name, tableVersion: table.info.version, generation: table.info.current.generation,
                                  dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, min(given.probes, buckets)), candidateBudget: given.candidateBudget, rescore: given.rescore),
                                  metric: metric, seed: seed, recallAtBuild: nil, candidatesAtBuild: nil, sampleQueries: 0,
@@ -109,7 +103,7 @@ public enum LSHIndex {
             for l in chosen.tables..<L {
                 try txn.deleteBlobs(.index, prefix: keys.rows(l))
                 try txn.deleteBlobs(.index, prefix: keys.offsets(l))
-                bytes -= (buckets + 1) * 4 + table.count * 8
+                bytes -= (buckets + 1) * 4 + table.count * 4
             }
             if chosen.tables < L {
                 let kept = Array(planes.prefix(chosen.tables * K * d))
@@ -152,8 +146,11 @@ public enum LSHIndex {
     }
 
     /// Writes each table's bucket list (a counting sort by code: offsets, then
-    /// (row, inverse norm) entries), deleted rows left out. Returns the bytes written.
-    static func writeBucketLists(_ txn: Transaction, keys: IndexKeys, acc: RowAccessor, codes: [UInt32], invNorms: [Float],
+    /// row entries), deleted rows left out. Returns the bytes written. An
+    /// entry is the row alone: re-scoring computes a candidate's norm from
+    /// the row it reads anyway, so storing it would double every table for
+    /// no memory access saved.
+    static func writeBucketLists(_ txn: Transaction, keys: IndexKeys, acc: RowAccessor, codes: [UInt32],
                                  tables L: Int, bits K: Int) throws -> Int {
         let n = acc.slots, buckets = 1 << K
         var bytes = 0
@@ -163,17 +160,17 @@ public enum LSHIndex {
             for r in 0..<n where acc.isLive(r) { offsets[Int(codes[l * n + r]) + 1] += 1; live += 1 }
             for b in 0..<buckets { offsets[b + 1] += offsets[b] }
             var cursor = offsets
-            try txn.putBlob(.index, keys.rows(l), count: max(live, 1) * 8) { raw in
+            // at least 4 KiB, so that LMDB stores it page-aligned
+            try txn.putBlob(.index, keys.rows(l), count: max(live * 4, 4096)) { raw in
                 let out = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
                 for r in 0..<n where acc.isLive(r) {
                     let c = Int(codes[l * n + r])
-                    out[2 * Int(cursor[c])] = UInt32(r)
-                    out[2 * Int(cursor[c]) + 1] = invNorms[r].bitPattern
+                    out[Int(cursor[c])] = UInt32(r)
                     cursor[c] += 1
                 }
             }
             try offsets.withUnsafeBytes { try txn.putBlob(.index, keys.offsets(l), $0) }
-            bytes += (buckets + 1) * 4 + live * 8
+            bytes += (buckets + 1) * 4 + live * 4
         }
         return bytes
     }

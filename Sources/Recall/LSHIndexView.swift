@@ -7,7 +7,7 @@ final class LSHIndexView {
     let info: IndexInfo
     let hash: SimHash
     let offsets: [UnsafePointer<UInt32>]
-    /// Per table, bucket entries as (row, inverse norm bits) pairs.
+    /// Per table, bucket entries: row numbers in bucket order.
     let entries: [UnsafePointer<UInt32>]
     /// 64 planes and per-row sign sketches of the rows the bucket lists cover.
     let sketcher: SimHash
@@ -16,8 +16,6 @@ final class LSHIndexView {
     let overridden: [UInt64]?
     /// (table << 32 | code) -> rows from the delta.
     let deltaBuckets: [UInt64: [Int32]]
-    /// Inverse norms of delta rows.
-    let deltaInvNorms: [Int32: Float]
 
     init?(txn: Transaction, table: VectorTable) throws {
         guard let info = try IndexInfo.load(txn, table: table.name), info.format == IndexInfo.currentFormat, info.staleness(against: table) == nil else {
@@ -41,14 +39,13 @@ final class LSHIndexView {
         var offs: [UnsafePointer<UInt32>] = [], lists: [UnsafePointer<UInt32>] = []
         for l in 0..<L {
             guard let o = try txn.blob(.index, keys.offsets(l)), o.count == ((1 << K) + 1) * 4,
-                  let r = try txn.blob(.index, keys.rows(l)), r.count >= 8 * min(info.rows, table.count) else { throw RecallError.noIndex(table.name) }
+                  let r = try txn.blob(.index, keys.rows(l)), r.count >= 4 * min(info.rows, table.count) else { throw RecallError.noIndex(table.name) }
             offs.append(o.baseAddress!.assumingMemoryBound(to: UInt32.self))
             lists.append(r.baseAddress!.assumingMemoryBound(to: UInt32.self))
         }
         offsets = offs
         entries = lists
         var buckets: [UInt64: [Int32]] = [:]
-        var norms: [Int32: Float] = [:]
         var over: [UInt64]? = nil
         if let delta = try txn.blob(.index, keys.delta), delta.count > 0 {
             let entries = DeltaEntry.decode(delta, tables: L)
@@ -56,14 +53,12 @@ final class LSHIndexView {
             for e in entries {
                 bits[Int(e.row) >> 6] |= 1 << UInt64(e.row & 63)
                 guard let codes = e.codes else { continue }
-                norms[e.row] = e.invNorm
                 for l in 0..<L { buckets[UInt64(l) << 32 | UInt64(codes[l]), default: []].append(e.row) }
             }
             over = bits
         }
         overridden = over
         deltaBuckets = buckets
-        deltaInvNorms = norms
     }
 }
 

@@ -105,9 +105,9 @@ struct LSHQuery {
             ranges[2 * b + 1] = hi
             upperBound += Int(hi - lo)
             if hi > lo {
-                // the whole list, up to 4 cache lines (32 entries)
-                let first = UnsafeRawPointer(index.entries[l] + 2 * Int(lo))
-                let bytes = min(8 * Int(hi - lo), 256)
+                // the whole list, up to 4 cache lines (64 entries)
+                let first = UnsafeRawPointer(index.entries[l] + Int(lo))
+                let bytes = min(4 * Int(hi - lo), 256)
                 var off = 0
                 while off < bytes { recsys_prefetch(first + off); off += 64 }
             }
@@ -116,12 +116,12 @@ struct LSHQuery {
         return (ranges, upperBound)
     }
 
-    /// 3. Every admitted row of the probed buckets once, with its inverse
-    /// norm, into the scratch's candidate buffers; stops at the budget.
+    /// 3. Every admitted row of the probed buckets once into the scratch's
+    /// candidate buffer; stops at the budget.
     func gather(_ probes: UnsafeBufferPointer<UInt64>, bounds: (ranges: UnsafeMutablePointer<UInt32>, upperBound: Int),
                 admission: Admission) -> (count: Int, probed: Int) {
         let buffers = scratch.candidateBuffers(capacity: bounds.upperBound)
-        let cRows = buffers.rows, cNorms = buffers.norms, touched = buffers.touched
+        let cRows = buffers.rows, touched = buffers.touched
         let visited = RowBits(words: scratch.visitedBuffer)
         let ranges = bounds.ranges
         var count = 0, touchedCount = 0, probed = 0
@@ -136,22 +136,20 @@ struct LSHQuery {
             if everyRowAdmissible {
                 // branch-free: every entry is written, only a first sighting advances
                 for i in Int(ranges[2 * b])..<Int(ranges[2 * b + 1]) {
-                    let row = Int(entries[2 * i])
+                    let row = Int(entries[i])
                     cRows[count] = Int32(truncatingIfNeeded: row)
-                    cNorms[count] = Float(bitPattern: entries[2 * i + 1])
                     count += visited.insertIfAbsent(row) ? 1 : 0
                 }
                 continue
             }
             for i in Int(ranges[2 * b])..<Int(ranges[2 * b + 1]) {
-                let row = Int(entries[2 * i])
+                let row = Int(entries[i])
                 // a row changed since the build is found through the delta only
                 if let overridden, overridden[row >> 6] & RowBits.mask(row) != 0 { continue }
                 if !visited.insertIfAbsent(row) { continue }
                 touched[touchedCount] = Int32(row); touchedCount += 1
                 if !admission.admits(row) { continue }
                 cRows[count] = Int32(row)
-                cNorms[count] = Float(bitPattern: entries[2 * i + 1])
                 count += 1
             }
             if hasDelta, let extra = index.deltaBuckets[probe] {
@@ -161,7 +159,6 @@ struct LSHQuery {
                     touched[touchedCount] = r; touchedCount += 1
                     if !admission.admits(row) { continue }
                     cRows[count] = r
-                    cNorms[count] = index.deltaInvNorms[r] ?? 0
                     count += 1
                 }
             }
@@ -177,7 +174,7 @@ struct LSHQuery {
     /// the cutoff distance. Returns the candidates left, compacted in place.
     func sketchFilter(_ count: Int, keep limit: Int) -> Int {
         let s = scratch, buffers = s.candidateBuffers(capacity: 0)
-        let cRows = buffers.rows, cNorms = buffers.norms, distances = buffers.distances
+        let cRows = buffers.rows, distances = buffers.distances
         index.sketcher.project(UnsafePointer(s.query), into: s.projectionBuffer, tables: 1)
         let querySketch = index.sketcher.sketch(s.projectionBuffer)
         let sketchedRows = index.info.rows
@@ -200,7 +197,6 @@ struct LSHQuery {
         var w = 0
         for i in 0..<count where Int(distances[i]) <= cutoff {
             cRows[w] = cRows[i]
-            cNorms[w] = cNorms[i]
             w += 1
         }
         return w
@@ -210,7 +206,7 @@ struct LSHQuery {
     /// (rows prefetched ahead) and returns the `k` best.
     func rescore(_ count: Int, k: Int) -> [(row: Int, score: Float)] {
         let buffers = scratch.candidateBuffers(capacity: 0)
-        let cRows = buffers.rows, cNorms = buffers.norms
+        let cRows = buffers.rows
         let q = UnsafePointer(scratch.query), d = rows.dimension
         var heap = scratch.heap
         heap.reset(k: k)
@@ -220,8 +216,14 @@ struct LSHQuery {
         for i in 0..<count {
             if i + ahead < count { prefetch(rows.row(Int(cRows[i + ahead])), bytesPerRow) }
             let row = Int(cRows[i])
-            var sc = VectorMath.dot(q, rows.row(row), d)
-            if cosine { sc *= cNorms[i] }
+            let sc: Float
+            if cosine {
+                // the row is read for the dot product anyway: its norm costs no memory access
+                let (dot, squaredNorm) = VectorMath.dotAndSquaredNorm(q, rows.row(row), d)
+                sc = squaredNorm > 0 ? dot / squaredNorm.squareRoot() : 0
+            } else {
+                sc = VectorMath.dot(q, rows.row(row), d)
+            }
             heap.insert(score: sc, row: row)
         }
         return heap.sorted()

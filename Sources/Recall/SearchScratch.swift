@@ -30,11 +30,10 @@ final class SearchScratch {
     private let probeTables = ScratchBuffer<Int32>()
     private let probeMasks = ScratchBuffer<UInt32>()
 
-    /// Candidate rows, their inverse norms and sketch distances, and every
+    /// Candidate rows and their sketch distances, and every
     /// row the query touched.
     struct CandidateBuffers {
         var rows: UnsafeMutablePointer<Int32>
-        var norms: UnsafeMutablePointer<Float>
         var distances: UnsafeMutablePointer<UInt8>
         var touched: UnsafeMutablePointer<Int32>
     }
@@ -48,7 +47,7 @@ final class SearchScratch {
         visitedWords = slots / 64 + 1
         visitedBuffer = .allocate(capacity: visitedWords)
         visitedBuffer.initialize(repeating: 0, count: visitedWords)
-        buffers = CandidateBuffers(rows: .allocate(capacity: 1), norms: .allocate(capacity: 1), distances: .allocate(capacity: 1), touched: .allocate(capacity: 1))
+        buffers = CandidateBuffers(rows: .allocate(capacity: 1), distances: .allocate(capacity: 1), touched: .allocate(capacity: 1))
         histogram = .allocate(capacity: 65)
         heap = TopK(k: 10)
     }
@@ -57,7 +56,7 @@ final class SearchScratch {
         query.deallocate(); projectionBuffer.deallocate(); orderBuffer.deallocate(); visitedBuffer.deallocate()
         squaredMarginBuffer.deallocate(); baseCodeBuffer.deallocate()
         histogram.deallocate()
-        buffers.rows.deallocate(); buffers.norms.deallocate(); buffers.distances.deallocate(); buffers.touched.deallocate()
+        buffers.rows.deallocate(); buffers.distances.deallocate(); buffers.touched.deallocate()
     }
 
     /// Readies the seen-bits for a query over `slots` rows.
@@ -90,9 +89,9 @@ final class SearchScratch {
     /// Candidate buffers for at most `capacity` rows (grown, never shrunk).
     func candidateBuffers(capacity: Int) -> CandidateBuffers {
         if capacity > candidateCapacity {
-            buffers.rows.deallocate(); buffers.norms.deallocate(); buffers.distances.deallocate(); buffers.touched.deallocate()
+            buffers.rows.deallocate(); buffers.distances.deallocate(); buffers.touched.deallocate()
             candidateCapacity = max(capacity, 2 * candidateCapacity, 1024)
-            buffers = CandidateBuffers(rows: .allocate(capacity: candidateCapacity), norms: .allocate(capacity: candidateCapacity),
+            buffers = CandidateBuffers(rows: .allocate(capacity: candidateCapacity),
                                        distances: .allocate(capacity: candidateCapacity), touched: .allocate(capacity: candidateCapacity))
         }
         return buffers
