@@ -1,25 +1,6 @@
+import EmbedStore
 import CBLAS
 import Foundation
-
-/// A buffer that keeps its memory between uses and grows as needed: the
-/// passes read it through one pointer taken per call, so their loops do no
-/// per-element bounds, uniqueness or exclusivity checks.
-struct ScratchBuffer<Element> {
-    private(set) var base: UnsafeMutablePointer<Element>?
-    private var capacity = 0
-
-    /// A pointer to at least `count` elements (contents undefined).
-    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
-        if count > capacity || base == nil {
-            base?.deallocate()
-            capacity = max(count, capacity * 2, 16)
-            base = .allocate(capacity: capacity)
-        }
-        return base!
-    }
-
-    func free() { base?.deallocate() }
-}
 
 /// The (history item, candidate) pairs of one attention pass and what its
 /// backward pass needs: per pair the unit's input [h, q, h - q, h * q], its
@@ -31,13 +12,11 @@ final class AttentionScratch {
     private(set) var pairItem: [Int32] = []
     /// Per batch row: the candidate's table row (-1: none, a zero vector).
     private(set) var query: [Int32] = []
-    var input = ScratchBuffer<Float>(), hidden = ScratchBuffer<Float>(), weight = ScratchBuffer<Float>()
+    let input = ScratchBuffer<Float>(), hidden = ScratchBuffer<Float>(), weight = ScratchBuffer<Float>()
     /// Gradients of the backward pass: of each weight's logit, hidden unit and input.
-    var gradLogit = ScratchBuffer<Float>(), gradHidden = ScratchBuffer<Float>(), gradInput = ScratchBuffer<Float>()
+    let gradLogit = ScratchBuffer<Float>(), gradHidden = ScratchBuffer<Float>(), gradInput = ScratchBuffer<Float>()
 
     var pairs: Int { pairItem.count }
-
-    deinit { [input, hidden, weight, gradLogit, gradHidden, gradInput].forEach { $0.free() } }
 
     func reset() {
         pairRow.removeAll(keepingCapacity: true)
@@ -74,7 +53,7 @@ extension EmbeddingMLP {
         guard let attention, s.pairs > 0 else { return }
         let k = columnTable[attention.bag], d = tableDimension[k]
         let first = layers[attention.first], second = layers[attention.second], hid = first.outputs, n = s.pairs
-        let x = s.input.reserve(n * 4 * d), z = s.hidden.reserve(n * hid), weight = s.weight.reserve(n)
+        let x = s.input.room(for: n * 4 * d), z = s.hidden.room(for: n * hid), weight = s.weight.room(for: n)
         let zeros = [Float](repeating: 0, count: d)
         s.pairRow.withUnsafeBufferPointer { pairRow in
             s.pairItem.withUnsafeBufferPointer { pairItem in
@@ -139,8 +118,9 @@ extension Trainer {
         guard let attention = model.attention, s.pairs > 0 else { return }
         let k = model.columnTable[attention.bag], d = model.tableDimension[k]
         let hid = model.layers[attention.first].outputs, n = s.pairs, width = 4 * d
-        let x = s.input.base!, z = s.hidden.base!, weight = s.weight.base!
-        let gu = s.gradLogit.reserve(n), gz = s.gradHidden.reserve(n * hid), gx = s.gradInput.reserve(n * width)
+        // the forward pass's buffers, at the sizes it used (their contents kept)
+        let x = s.input.room(for: n * width), z = s.hidden.room(for: n * hid), weight = s.weight.room(for: n)
+        let gu = s.gradLogit.room(for: n), gz = s.gradHidden.room(for: n * hid), gx = s.gradInput.room(for: n * width)
         s.pairRow.withUnsafeBufferPointer { pairRow in
             // d loss / d logit of each weight: (g . h) a (1 - a)
             for p in 0..<n {

@@ -1,3 +1,4 @@
+import EmbedStore
 /// Per-query working memory, allocated once per thread and reused: no
 /// allocation on the query path. The hot loops work on raw pointers into
 /// buffers this object owns (no bounds or uniqueness checks per candidate).
@@ -95,23 +96,5 @@ final class SearchScratch {
                                        distances: .allocate(capacity: candidateCapacity), touched: .allocate(capacity: candidateCapacity))
         }
         return buffers
-    }
-}
-
-/// A reusable buffer that grows (never shrinks) to the room asked for;
-/// its contents do not survive growth.
-final class ScratchBuffer<Element> {
-    private var base: UnsafeMutablePointer<Element> = .allocate(capacity: 1)
-    private var capacity = 1
-
-    deinit { base.deallocate() }
-
-    func room(for count: Int) -> UnsafeMutablePointer<Element> {
-        if count > capacity {
-            base.deallocate()
-            capacity = max(count, 2 * capacity)
-            base = .allocate(capacity: capacity)
-        }
-        return base
     }
 }

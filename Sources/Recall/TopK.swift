@@ -1,3 +1,4 @@
+import EmbedStore
 /// The k best (score, row) pairs seen so far: a bounded max-heap of packed
 /// keys (`descendingKey`: a smaller key is a better pair), so a candidate is
 /// one integer compare against the worst kept pair and the heap moves 8-byte

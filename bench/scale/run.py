@@ -154,7 +154,7 @@ def main():
     if one is None and os.path.exists(os.path.join(ROOT, "bench/results/scale.json")):
         # one results file per benchmark: keep the last 1M run, saying so
         previous = json.load(open(os.path.join(ROOT, "bench/results/scale.json")))
-        one = previous.get("1m") and dict(previous["1m"], carried_from=previous.get("carried_from") or f"{previous['date']}, commit {previous['commit']}")
+        one = previous.get("1m") and dict(previous["1m"], carried_from=previous["1m"].get("carried_from") or f"{previous['date']}, commit {previous['commit']}")
     result = {"commit": build_commit(ROOT), "date": time.strftime("%Y-%m-%d %H:%M"), "10m": big, "1m": one}
     with open(os.path.join(ROOT, "bench/results/scale.json"), "w") as f:
         json.dump(result, f, indent=1)
