@@ -13,8 +13,11 @@ struct TrainCommand: PrioritizedJob {
         abstract: "Train the Embedding+MLP ranker on labelled samples and store it with its learned embeddings.",
         discussion: """
         Specs: sparrow (SparrowRecSys's EmbeddingMLP exactly), sparrow-plus (the tuned default: shared genre table, \
-        standardised numerics), or a JSON file. Test metrics come from --test FILE, --holdout-every N (row i is test \
-        when i % N == N-1, the SparrowRecSys benchmark split with N=5) or a random --split fraction.
+        standardised numerics), sparrow-history (plus the recent movies as a mean-pooled bag), din (the recent movies \
+        pooled by DIN's attention against the candidate, genres as bags, [128, 64]), or a JSON file (`recsys spec NAME` \
+        prints a preset to start one; columns may hold bags of values: "multi", "columns", "attention"). \
+        Test metrics come from --test FILE, --holdout-every N (row i is test when i % N == N-1, the SparrowRecSys \
+        benchmark split with N=5) or a random --split fraction.
         """
     )
     @Option(help: "The training samples (CSV with a header), or a Spark output directory of such part files (refused without _SUCCESS).") var samples: String

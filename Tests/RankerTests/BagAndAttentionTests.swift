@@ -146,6 +146,19 @@ final class BagAndAttentionTests: XCTestCase {
             for (i, (a, b)) in zip(scores, plain).enumerated() { XCTAssertEqual(a, b, accuracy: 1e-5, "item \(i) pass \(pass)") }
             XCTAssertGreaterThan(Set(scores.map { ($0 * 1e4).rounded() }).count, 10, "scores should depend on the candidate")
         }
+        // the row-keyed path the service uses (item parts and query rows by catalogue row), cold and warm
+        let catalogue = items.reversed().map { $0 }
+        let byID = try store.read { txn in try loaded.score(txn, user: "u1", items: catalogue) }.scores
+        let fresh = try store.read { txn in try RankerModel.load(txn, name: "din") } // nothing cached
+        let index = fresh.rowIndex(count: catalogue.count)
+        for pass in 0..<2 {
+            let byRow = try store.read { txn in
+                try fresh.score(user: "u1", rows: Array(catalogue.indices), of: index, ids: { $0.map { catalogue[$0] } }) { entity, keys in
+                    try keys.map { try txn.featureRow(entity, $0) }
+                }
+            }
+            XCTAssertEqual(byRow.scores, byID, "pass \(pass)")
+        }
     }
 
     func testSpecMistakesAreNamed() {
