@@ -11,6 +11,15 @@ public enum FeatureEntity: String, Codable, Sendable {
 /// n, or the sum over sqrt(n), n counting the values found in the table.
 public enum Combiner: String, Codable, Sendable, CaseIterable {
     case sum, mean, sqrtn
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let name = try c.decode(String.self)
+        guard let value = Combiner(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "combiner '\(name)' is not one of \(Combiner.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = value
+    }
 }
 
 /// A categorical column that holds several values per row.

@@ -32,6 +32,15 @@ final class SpecCLITests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("recentMovies") && refused.stderr.contains("attention needs a user bag"), refused.stderr)
 
+        // an unknown combiner: named with the allowed ones and where it is
+        var badCombiner = columns
+        badCombiner[0]["multi"] = ["combiner": "max"]
+        spec["categorical"] = badCombiner
+        let combinerFile = dir.write("combiner.json", String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self))
+        let combiner = try recsys(["train", "--samples", samples, "--spec", combinerFile, "--epochs", "1", "--model", "bad", "--store", store])
+        XCTAssertEqual(combiner.status, 1)
+        XCTAssertTrue(combiner.stderr.contains("categorical[0].multi.combiner") && combiner.stderr.contains("combiner 'max' is not one of sum, mean, sqrtn"), combiner.stderr)
+
         let unknown = try recsys(["spec", "nope"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertTrue(unknown.stderr.contains("presets: sparrow, sparrow-plus, sparrow-history, din"), unknown.stderr)
