@@ -29,16 +29,23 @@ public struct Item2Vec {
     /// Each user's last `holdoutLast` positive events are left out of
     /// training (kept for `recall holdout`, which uses them as targets).
     public var holdoutLast = 0
+    /// Only events with time before this are learnt from (nil: all). Vectors
+    /// meant to initialise a ranker must come from events before its
+    /// training window: item2vec sees positive events only, so vectors that
+    /// saw the ranker's training events tell its positives apart (a leak
+    /// that cost 0.06 test AUC on the movielens time split).
+    public var before: Int64?
 
-    /// Each user's positive events in time order as log item indices, the
-    /// last `holdoutLast` of each split off.
-    public static func positiveSequences(_ log: InteractionLog, minRating: Float, holdoutLast: Int) -> (train: [[Int32]], heldOut: [[Int32]]) {
+    /// Each user's positive events in time order as log item indices (those
+    /// before `before`, when given), the last `holdoutLast` of each split off.
+    public static func positiveSequences(_ log: InteractionLog, minRating: Float, holdoutLast: Int, before: Int64? = nil) -> (train: [[Int32]], heldOut: [[Int32]]) {
         let (order, starts) = log.eventsByUser()
         var train: [[Int32]] = [], heldOut: [[Int32]] = []
         for u in 0..<log.userIDs.count {
             var seq: [Int32] = []
             for i in starts[u]..<starts[u + 1] {
                 let e = Int(order[i])
+                if let before, log.times[e] >= before { break } // time order: the rest are later
                 if log.implicit || log.ratings[e] >= minRating { seq.append(log.items[e]) }
             }
             let cut = max(0, seq.count - holdoutLast)
@@ -50,7 +57,7 @@ public struct Item2Vec {
 
     /// Each user's positive events in time order, as vocabulary indices.
     public func sequences(_ log: InteractionLog) -> (vocabulary: [Int32], ids: [String], sequences: [[Int32]]) {
-        let raw = Self.positiveSequences(log, minRating: minRating, holdoutLast: holdoutLast).train
+        let raw = Self.positiveSequences(log, minRating: minRating, holdoutLast: holdoutLast, before: before).train
         var counts = [Int](repeating: 0, count: log.itemIDs.count)
         for seq in raw { for item in seq { counts[Int(item)] += 1 } }
         // vocabulary: items seen at least minCount times, most frequent first (ties by first appearance)

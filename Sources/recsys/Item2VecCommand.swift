@@ -30,6 +30,7 @@ struct Item2VecCommand: ParsableCommand {
         @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5
         @Option(help: "Column roles, e.g. user=uid,item=sku,rating=stars,time=ts.") var columns: String?
         @Option(name: .customLong("holdout-last"), help: "Leave each user's last N positive events out of training (the targets of `recall holdout --targets N`).") var holdoutLast: Int = 0
+        @Option(help: "Learn only from events whose time is before this (in the log's time units): vectors for `train --init` must predate the ranker's samples, or they leak its training labels.") var before: Int64?
         @OptionGroup var training: SkipGramFlags
         @OptionGroup var priority: PriorityOptions
         @OptionGroup var store: StoreOptions
@@ -42,13 +43,14 @@ struct Item2VecCommand: ParsableCommand {
             job.minRating = minRating
             guard holdoutLast >= 0 else { throw CLIError("--holdout-last must be 0 or more, got \(holdoutLast)") }
             job.holdoutLast = holdoutLast
+            job.before = before
             if let userRecent, userRecent < 1 { throw CLIError("--user-recent must be at least 1, got \(userRecent)") }
             if userRecent != nil && userTable == nil { throw CLIError("--user-recent needs --user-table (it shapes the user vectors)") }
             let log = try InteractionLog(path: ratings, columns: try columns.map(LogColumns.init(parsing:)) ?? LogColumns())
             let bar = ProgressBar("item2vec")
             let result = try job.train(log) { done, total in bar.update(rows: done, bytes: done, total: total) }
             bar.finish()
-            let source = "item2vec \(URL(fileURLWithPath: ratings).lastPathComponent): \(training.summary) min-count=\(minCount) min-rating=\(minRating)"
+            let source = "item2vec \(URL(fileURLWithPath: ratings).lastPathComponent): \(training.summary) min-count=\(minCount) min-rating=\(minRating)" + (before.map { " before=\($0)" } ?? "")
             let (items, users) = try Item2Vec.store(result, into: try store.open(), table: table, userTable: userTable, userRecent: userRecent, source: source)
             var line = "table '\(table)' version \(items.version): \(items.count) items x \(training.dim)"
             if let users { line += "; '\(userTable!)' version \(users.version): \(users.count) users, histories stored" }

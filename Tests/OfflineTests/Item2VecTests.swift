@@ -86,6 +86,14 @@ final class Item2VecTests: XCTestCase {
             XCTAssertEqual(Array(try txn.table("user").vector(of: "a")), Array(try txn.table("item2vec").vector(of: "2")), "a's last item")
             XCTAssertEqual(try txn.history(of: "a"), ["1", "2"], "the whole history is kept")
         }
+        // --before: only earlier events (a's item 2 at time 2 and b's item 1 at time 2 are left out)
+        var early = Item2Vec()
+        early.options.dimension = 4
+        early.before = 2
+        XCTAssertEqual(try early.train(log).sequences.map { $0.count }.reduce(0, +), 2)
+        XCTAssertEqual(Item2Vec.positiveSequences(log, minRating: 3.5, holdoutLast: 0, before: 2).train.map { $0.map { log.itemIDs[Int($0)] } }, [["1"], ["2"]])
+        early.before = 1
+        XCTAssertThrowsError(try early.train(log)) { XCTAssertTrue("\($0)".contains("nothing to train on"), "\($0)") }
         job.minCount = 5
         XCTAssertThrowsError(try job.train(log)) { XCTAssertTrue("\($0)".contains("nothing to train on"), "\($0)") }
     }

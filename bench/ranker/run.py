@@ -66,15 +66,11 @@ def prepare_movielens():
     lines = open(train).read().splitlines()
     times = [int(r["timestamp"]) for r in csv.DictReader(lines)]
     cut = sorted(times)[len(times) // 2]
-    late, early_ratings = os.path.join(WORK, "ml-samples-late.csv"), os.path.join(WORK, "ml-ratings-early.csv")
+    late = os.path.join(WORK, "ml-samples-late.csv")
     with open(late, "w") as f:
         f.write(lines[0] + "\n" + "".join(line + "\n" for line, t in zip(lines[1:], times) if t >= cut))
-    with open(early_ratings, "w") as f:
-        f.write("userId,movieId,rating,timestamp\n")
-        for r in csv.DictReader(lines):
-            if int(r["timestamp"]) < cut: f.write(f"{r['userId']},{r['movieId']},{r['rating']},{r['timestamp']}\n")
     early_store = os.path.join(WORK, "movielens-early.lmdb")
-    run([RECSYS, "item2vec", "train", "--ratings", early_ratings, "--store", early_store])
+    run([RECSYS, "item2vec", "train", "--ratings", ratings, "--before", str(cut), "--store", early_store])
     before = dict(full, name="movielens, item2vec before the window", store=early_store, samples=late, tf=None)
     return [full, before]
 
