@@ -21,6 +21,9 @@ public final class RankerModel: @unchecked Sendable {
         self.model = model
         self.record = record
         itemParts = ItemPartCache(width: model.layers[0].outputs)
+        let columns = model.spec.categorical
+        attentionUserBag = model.attention.map { a in (0..<a.bag).filter { columns[$0].entity == .user }.count }
+        attentionItemQuery = model.attention.map { a in (0..<a.query).filter { columns[$0].entity == .item }.count }
     }
 
     /// Loads model `name` from the store.
@@ -109,7 +112,7 @@ public final class RankerModel: @unchecked Sendable {
         var r = EncodedRow(known: row != nil)
         for (c, col) in spec.categorical.enumerated() where col.entity == entity {
             let isID = col.name == (entity == .user ? spec.userID : spec.itemID)
-            _ = model.encoders[c].encode(col.sourceColumns.lazy.map { isID ? (row?[$0] ?? id) : (row?[$0] ?? "") }, into: &r.values)
+            _ = model.encoders[c].encode(fields: col.sourceColumns.count, { k in row?[col.sourceColumns[k]] ?? (isID ? id : "") }, into: &r.values)
             r.ends.append(r.values.count)
         }
         for col in spec.numeric where col.entity == entity {
@@ -180,12 +183,8 @@ public final class RankerModel: @unchecked Sendable {
 
     /// Positions of the attention bag among the user's categorical columns
     /// and of its query among the item's (see `EncodedRow.bag`).
-    private var attentionUserBag: Int? {
-        model.attention.map { a in (0..<a.bag).filter { model.spec.categorical[$0].entity == .user }.count }
-    }
-    private var attentionItemQuery: Int? {
-        model.attention.map { a in (0..<a.query).filter { model.spec.categorical[$0].entity == .item }.count }
-    }
+    private let attentionUserBag: Int?
+    private let attentionItemQuery: Int?
 
     /// Scores from the user's and the items' parts, plus for an attention
     /// model each candidate's pooled history (`queries`: candidate table rows).

@@ -47,9 +47,7 @@ public struct SampleSet: Sendable {
     /// source columns, encoded by `encoders`.
     mutating func appendBags(_ encoders: [CategoryEncoder], fields: (_ feature: Int, _ column: Int) -> String) {
         for (j, e) in encoders.enumerated() {
-            unknownValues += withoutActuallyEscaping(fields) { fields in
-                e.encode((0..<spec.categorical[j].sourceColumns.count).lazy.map { fields(j, $0) }, into: &bagValues)
-            }
+            unknownValues += e.encode(fields: spec.categorical[j].sourceColumns.count, { fields(j, $0) }, into: &bagValues)
             closeBag()
         }
     }
@@ -214,17 +212,18 @@ struct CategoryEncoder: Sendable {
         separator = c.multi?.separator
     }
 
-    /// Appends the rows of the values in `fields` (one per source column,
-    /// split by the separator) to `out`; empty values are skipped, unknown
-    /// ones too. Returns how many were unknown.
-    func encode<Fields: Sequence>(_ fields: Fields, into out: inout [Int32]) -> Int where Fields.Element == String {
+    /// Appends the rows of the values in `count` fields (`field(k)`: source
+    /// column k's text, split by the separator) to `out`; empty values are
+    /// skipped, unknown ones too. Returns how many were unknown.
+    func encode(fields count: Int, _ field: (Int) -> String, into out: inout [Int32]) -> Int {
         var unknown = 0
         func add(_ value: String) {
             if value.isEmpty { return }
             let i = index(value)
             if i >= 0 { out.append(i) } else { unknown += 1 }
         }
-        for field in fields {
+        for k in 0..<count {
+            let field = field(k)
             if let separator, field.contains(separator) {
                 for part in field.split(separator: separator) { add(String(part)) }
             } else {

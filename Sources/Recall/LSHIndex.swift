@@ -211,10 +211,9 @@ public enum LSHIndex {
             var proj = [Float](repeating: 0, count: L * K)
             proj.withUnsafeMutableBufferPointer { hash.project(v.baseAddress!, into: $0.baseAddress!, tables: L) }
             let codes = proj.withUnsafeBufferPointer { p in (0..<L).map { hash.code(p.baseAddress!, table: $0) } }
-            let norm = VectorMath.norm(v.baseAddress!, d)
-            entries.append(DeltaEntry(row: Int32(row), invNorm: norm > 0 ? 1 / norm : 0, codes: codes))
+            entries.append(DeltaEntry(row: Int32(row), codes: codes))
         } else {
-            entries.append(DeltaEntry(row: Int32(row), invNorm: .nan, codes: nil))
+            entries.append(DeltaEntry(row: Int32(row), codes: nil))
         }
         let encoded = DeltaEntry.encode(entries, tables: L)
         try encoded.withUnsafeBytes { try txn.putBlob(.index, keys.delta, $0) }

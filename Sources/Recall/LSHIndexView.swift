@@ -68,9 +68,9 @@ struct StaleIndex: Error {
 }
 
 /// A row changed since the build: its codes per table, or nil when deleted.
+/// Stored as the row, a live flag (1, or 0 when deleted) and the codes.
 struct DeltaEntry {
     var row: Int32
-    var invNorm: Float
     var codes: [UInt32]?
 
     static func decode(_ raw: UnsafeRawBufferPointer, tables: Int) -> [DeltaEntry] {
@@ -79,9 +79,9 @@ struct DeltaEntry {
         var off = 0
         while off + stride <= raw.count {
             let row = raw.loadUnaligned(fromByteOffset: off, as: Int32.self)
-            let norm = raw.loadUnaligned(fromByteOffset: off + 4, as: Float.self)
+            let live = raw.loadUnaligned(fromByteOffset: off + 4, as: UInt32.self) != 0
             let codes = (0..<tables).map { raw.loadUnaligned(fromByteOffset: off + 8 + $0 * 4, as: UInt32.self) }
-            out.append(DeltaEntry(row: row, invNorm: norm, codes: norm.isNaN ? nil : codes))
+            out.append(DeltaEntry(row: row, codes: live ? codes : nil))
             off += stride
         }
         return out
@@ -91,7 +91,7 @@ struct DeltaEntry {
         var out: [UInt8] = []
         for e in entries.sorted(by: { $0.row < $1.row }) {
             withUnsafeBytes(of: e.row) { out += $0 }
-            withUnsafeBytes(of: e.codes == nil ? Float.nan : e.invNorm) { out += $0 }
+            withUnsafeBytes(of: UInt32(e.codes == nil ? 0 : 1)) { out += $0 }
             for l in 0..<tables { withUnsafeBytes(of: e.codes?[l] ?? 0) { out += $0 } }
         }
         return out
