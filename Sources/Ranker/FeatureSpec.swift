@@ -280,17 +280,16 @@ extension FeatureSpec {
         return s
     }()
 
+    /// The built-in specs by name, in the order help texts list them.
+    static let builtIn: [(name: String, spec: FeatureSpec)] = [
+        ("sparrow", sparrow), ("sparrow-plus", sparrowPlus), ("sparrow-history", sparrowHistory), ("din", din),
+    ]
+
     /// Names of the built-in specs.
-    public static let presets = ["sparrow", "sparrow-plus", "sparrow-history", "din"]
+    public static let presets = builtIn.map(\.name)
 
     /// A built-in spec by name.
     public static func preset(_ name: String) -> FeatureSpec? {
-        switch name {
-        case "sparrow": return sparrow
-        case "sparrow-plus": return sparrowPlus
-        case "sparrow-history": return sparrowHistory
-        case "din": return din
-        default: return nil
-        }
+        builtIn.first { $0.name == name }?.spec
     }
 }
