@@ -15,6 +15,8 @@ final class AttentionScratch {
     let input = ScratchBuffer<Float>(), hidden = ScratchBuffer<Float>(), weight = ScratchBuffer<Float>()
     /// Gradients of the backward pass: of each weight's logit, hidden unit and input.
     let gradLogit = ScratchBuffer<Float>(), gradHidden = ScratchBuffer<Float>(), gradInput = ScratchBuffer<Float>()
+    /// Scoring: each candidate's pooled history vector.
+    let pooled = ScratchBuffer<Float>()
 
     var pairs: Int { pairItem.count }
 
@@ -91,19 +93,18 @@ extension EmbeddingMLP {
     /// against each of `queries` (candidate table rows, -1: none): the pooled
     /// vector of each candidate times the first layer's rows of that slot,
     /// `layers[0].outputs` floats per candidate into `out`.
-    func attentionFirstLayer(history: [Int32], queries: [Int32], into out: UnsafeMutablePointer<Float>) {
+    func attentionFirstLayer(history: [Int32], queries: [Int32], into out: UnsafeMutablePointer<Float>, scratch s: AttentionScratch) {
         guard let attention else { return }
         let d = tableDimension[columnTable[attention.bag]], n = queries.count, h1 = layers[0].outputs
-        let s = AttentionScratch()
+        s.reset()
         for (b, q) in queries.enumerated() { s.addRow(history: history, query: q, row: b) }
-        var pooled = [Float](repeating: 0, count: n * d)
-        pooled.withUnsafeMutableBufferPointer { attend(s, into: $0.baseAddress!, stride: d) }
+        let pooled = s.pooled.room(for: n * d)
+        pooled.initialize(repeating: 0, count: n * d)
+        attend(s, into: pooled, stride: d)
         let offset = columnOffset[attention.bag]
-        pooled.withUnsafeBufferPointer { x in
-            layers[0].weights.withUnsafeBufferPointer { w in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(h1), Int32(d),
-                            1, x.baseAddress!, Int32(d), w.baseAddress! + offset * h1, Int32(h1), 0, out, Int32(h1))
-            }
+        layers[0].weights.withUnsafeBufferPointer { w in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(h1), Int32(d),
+                        1, pooled, Int32(d), w.baseAddress! + offset * h1, Int32(h1), 0, out, Int32(h1))
         }
     }
 }

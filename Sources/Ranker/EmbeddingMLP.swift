@@ -29,6 +29,8 @@ public final class EmbeddingMLP: @unchecked Sendable {
     /// DIN's activation unit: the history bag column, the query column, and
     /// its two layers in `layers` (after the MLP's: 4d -> hidden -> 1).
     let attention: (bag: Int, query: Int, first: Int, second: Int)?
+    /// Scoring's working memory, one per concurrent request.
+    let scoringScratch = ScratchPool { ScoringScratch() }
 
     /// A freshly initialised model (seeded); `randomize: false` leaves zeros
     /// for weights about to be loaded.

@@ -139,8 +139,11 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     public var hidden: [Int]
     /// Residual units after the first hidden layer (Deep Crossing).
     public var residual: Bool
+    /// Strength of DIN's mini-batch aware regularisation of the embedding
+    /// rows (`TrainingOptions.embeddingL2`, which overrides it); nil: off.
+    public var embeddingL2: Float?
 
-    public init(categorical: [CategoricalFeature], numeric: [NumericFeature], label: String, userID: String, itemID: String, history: [String] = [], hidden: [Int] = [128, 128], residual: Bool = false) {
+    public init(categorical: [CategoricalFeature], numeric: [NumericFeature], label: String, userID: String, itemID: String, history: [String] = [], hidden: [Int] = [128, 128], residual: Bool = false, embeddingL2: Float? = nil) {
         self.categorical = categorical
         self.numeric = numeric
         self.label = label
@@ -149,6 +152,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
         self.history = history
         self.hidden = hidden
         self.residual = residual
+        self.embeddingL2 = embeddingL2
     }
 
     /// Width of the stacked input: numerics then embeddings.
@@ -158,6 +162,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     public func validate() throws {
         if categorical.isEmpty && numeric.isEmpty { throw RankerError.badSpec("no feature columns") }
         if hidden.isEmpty || hidden.contains(where: { $0 <= 0 || $0 > 4096 }) { throw RankerError.badSpec("hidden layer sizes must be 1...4096") }
+        if let l = embeddingL2, !(l >= 0 && l < 1e6) { throw RankerError.badSpec("embeddingL2 must be in [0, 1e6)") }
         if residual && Set(hidden).count != 1 { throw RankerError.badSpec("residual units need equal hidden sizes, got \(hidden)") }
         var names = Set<String>()
         for n in categorical.map(\.name) + numeric.map(\.name) where !names.insert(n).inserted {
@@ -266,8 +271,12 @@ extension FeatureSpec {
 
     /// sparrow-plus with the user's recent movies pooled by DIN's activation
     /// unit against the candidate movie, the user's five and the movie's
-    /// three genres as two mean-pooled bags through the genre table, and
-    /// DIN.py's hidden layers [128, 64].
+    /// three genres as two mean-pooled bags through the genre table, DIN.py's
+    /// hidden layers [128, 64] and DIN's mini-batch aware regularisation. It
+    /// has no user id column: the user is their history and profile, as in
+    /// DIN. A per-user row learns each user's rate of positives in the
+    /// training period and overfits (bench/results/ranker.md: with it, test
+    /// AUC peaks after one epoch on the movielens time split).
     public static let din: FeatureSpec = {
         var s = sparrowPlus
         let genre = s.categorical.first { $0.name == "userGenre1" }!
@@ -275,8 +284,9 @@ extension FeatureSpec {
                                             columns: (1...5).map { "userGenre\($0)" }, multi: MultiValue(combiner: .mean)),
                          CategoricalFeature(name: "movieGenres", vocabulary: genres, dimension: genre.dimension, table: "genre", entity: .item,
                                             columns: (1...3).map { "movieGenre\($0)" }, multi: MultiValue(combiner: .mean))]
-            + s.categorical.filter { $0.vocabulary == nil } + [recentMovies(attention: true)]
+            + s.categorical.filter { $0.name == "movieId" } + [recentMovies(attention: true)]
         s.hidden = [128, 64]
+        s.embeddingL2 = 1000
         return s
     }()
 
@@ -284,6 +294,10 @@ extension FeatureSpec {
     static let builtIn: [(name: String, spec: FeatureSpec)] = [
         ("sparrow", sparrow), ("sparrow-plus", sparrowPlus), ("sparrow-history", sparrowHistory), ("din", din),
     ]
+
+    /// The preset `recsys train` uses without --spec: the best on both of
+    /// bench/ranker's data sets.
+    public static let defaultPreset = "din"
 
     /// Names of the built-in specs.
     public static let presets = builtIn.map(\.name)

@@ -189,11 +189,12 @@ public final class RankerModel: @unchecked Sendable {
     /// Scores from the user's and the items' parts, plus for an attention
     /// model each candidate's pooled history (`queries`: candidate table rows).
     private func predict(_ user: (part: [Float], known: Bool, history: [Int32]), itemParts: [UnsafePointer<Float>], queries: [Int32]) -> [Float] {
-        guard model.attention != nil else { return model.predict(userPart: user.part, itemParts: itemParts) }
-        let pairs = UnsafeMutablePointer<Float>.allocate(capacity: max(1, queries.count * model.layers[0].outputs))
-        defer { pairs.deallocate() }
-        model.attentionFirstLayer(history: user.history, queries: queries, into: pairs)
-        return model.predict(userPart: user.part, itemParts: itemParts, pairs: pairs)
+        model.scoringScratch.withScratch { s in
+            guard model.attention != nil else { return model.predict(userPart: user.part, itemParts: itemParts, scratch: s) }
+            let pairs = s.pairs.room(for: max(1, queries.count * model.layers[0].outputs))
+            model.attentionFirstLayer(history: user.history, queries: queries, into: pairs, scratch: s.attention)
+            return model.predict(userPart: user.part, itemParts: itemParts, pairs: pairs, scratch: s)
+        }
     }
 
     /// First-layer parts of some items: pointers into the cache, or into

@@ -43,11 +43,11 @@ extension EmbeddingMLP {
     /// parts: h1 = relu(user + item + b1 [+ pairs]), then the rest of the
     /// MLP; `pairs` holds one first-layer row per item for what depends on
     /// both (the attention column).
-    func predict(userPart: [Float], itemParts: [UnsafePointer<Float>], pairs: UnsafePointer<Float>? = nil) -> [Float] {
+    func predict(userPart: [Float], itemParts: [UnsafePointer<Float>], pairs: UnsafePointer<Float>? = nil, scratch: ScoringScratch) -> [Float] {
         recsys_flush_denormals()
         var out = [Float](repeating: 0, count: itemParts.count)
-        let batch = 1024
-        let ws = Workspace(model: self, batch: min(batch, max(1, itemParts.count)), stackedInput: false)
+        let batch = ScoringScratch.batch
+        let ws = scratch.workspace(self)
         let h = layers[0].outputs
         let h1 = ws.activation(0)
         let userAndBias = zip(userPart, layers[0].bias).map(+)

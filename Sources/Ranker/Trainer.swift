@@ -11,19 +11,28 @@ public struct TrainingOptions: Codable, Sendable {
     public var seed: UInt64
     /// Stop when validation ROC AUC has not improved for this many epochs (0: never).
     public var patience: Int
+    /// DIN's mini-batch aware regularisation (Zhou et al. 2018, eq. 4): each
+    /// embedding row a batch looks up gets lambda / n_j * w_j added to its
+    /// gradient, n_j counting the training samples that look it up. Only the
+    /// rows in the batch pay, so the cost stays with the sparse update, and
+    /// rare ids (the ones that overfit) are pulled hardest. 0: off; nil:
+    /// the spec's `embeddingL2`.
+    public var embeddingL2: Float?
 
-    public init(epochs: Int = 5, batchSize: Int = 12, learningRate: Float = 0.001, seed: UInt64 = 1, patience: Int = 0) {
+    public init(epochs: Int = 5, batchSize: Int = 12, learningRate: Float = 0.001, seed: UInt64 = 1, patience: Int = 0, embeddingL2: Float? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.seed = seed
         self.patience = patience
+        self.embeddingL2 = embeddingL2
     }
 
     func validate() throws {
         if epochs < 1 || epochs > 10_000 { throw RankerError.badOption("--epochs must be 1...10000") }
         if batchSize < 1 || batchSize > 1 << 16 { throw RankerError.badOption("--batch-size must be 1...65536") }
         if !(learningRate > 0 && learningRate < 10) { throw RankerError.badOption("--learning-rate must be in (0, 10)") }
+        if let l = embeddingL2, !(l >= 0 && l < 1e6) { throw RankerError.badOption("--embedding-l2 must be in [0, 1e6)") }
     }
 }
 
@@ -52,8 +61,12 @@ final class Optimizer {
     let isTouched: [UnsafeMutablePointer<Bool>]
     var mT: [[Float]], vT: [[Float]]
     var touched: [[Int32]]
+    /// Per table row: lambda / (training samples looking it up), or empty
+    /// when regularisation is off.
+    var rowPenalty: [[Float]]
 
     init(_ model: EmbeddingMLP) {
+        rowPenalty = model.tables.map { _ in [] }
         gradW = model.layers.map { [Float](repeating: 0, count: $0.weights.count) }
         gradB = model.layers.map { [Float](repeating: 0, count: $0.bias.count) }
         mW = gradW; vW = gradW; mB = gradB; vB = gradB
@@ -113,9 +126,14 @@ final class Optimizer {
         for k in 0..<model.tables.count {
             let d = model.tableDimension[k]
             let g = gradTables[k], flags = isTouched[k]
+            let penalty = rowPenalty[k]
             model.tables[k].withUnsafeMutableBufferPointer { p in mT[k].withUnsafeMutableBufferPointer { m in vT[k].withUnsafeMutableBufferPointer { v in
                 for r in touched[k] {
                     let o = Int(r) * d
+                    if !penalty.isEmpty {
+                        let c = penalty[Int(r)]
+                        for e in o..<(o + d) { g[e] += c * p[e] }
+                    }
                     adam(p.baseAddress! + o, g + o, m.baseAddress! + o, v.baseAddress! + o, d)
                     flags[Int(r)] = false
                 }
@@ -148,6 +166,8 @@ public final class Trainer {
         openblas_set_num_threads(options.batchSize >= 128 ? Int32(max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1)
         defer { openblas_set_num_threads(1) }
         model.fitNumericStatistics(train)
+        let lambda = options.embeddingL2 ?? model.spec.embeddingL2 ?? 0
+        optimizer.rowPenalty = lambda > 0 ? rowPenalties(train, lambda: lambda) : model.tables.map { _ in [] }
         var rng = SplitMix64(seed: options.seed &+ 0x7A11)
         var order = Array(0..<train.count)
         var reports: [EpochReport] = []
@@ -184,6 +204,20 @@ public final class Trainer {
             }
         }
         return reports
+    }
+
+    /// lambda / n_j for every row j of every table, n_j counting the samples
+    /// of `data` that look row j up (in any column sharing the table).
+    func rowPenalties(_ data: SampleSet, lambda: Float) -> [[Float]] {
+        var counts = model.tables.indices.map { k in [Int32](repeating: 0, count: model.tables[k].count / model.tableDimension[k]) }
+        let c = model.spec.categorical.count
+        for r in 0..<data.count {
+            for j in 0..<c {
+                let k = model.columnTable[j]
+                for v in data.bag(r, j) { counts[k][Int(data.bagValues[v])] &+= 1 }
+            }
+        }
+        return counts.map { $0.map { $0 > 0 ? lambda / Float($0) : 0 } }
     }
 
     /// One mini-batch: forward, backward, Adam. Returns the batch's mean loss.

@@ -100,7 +100,7 @@ public final class RecallSnapshot: @unchecked Sendable {
     private let itemCache = ItemCache()
     private let filters = FilterCache()
     private let scans = ScanCache()
-    private let scratch: ScratchPool
+    private let scratch: ScratchPool<SearchScratch>
 
     /// Opens a snapshot of `table` in `store`.
     /// - Parameter resident: copy the rows into huge-page memory first: worth it
@@ -142,7 +142,7 @@ public final class RecallSnapshot: @unchecked Sendable {
         readers = ReaderPool(primary: .init(txn: txn, table: table), owned: owned)
         rowIDs = RowIDCache(rowCount: table.count)
         let planes = index.map { $0.info.parameters.tables * $0.info.parameters.bits } ?? 1
-        scratch = ScratchPool(slots: rows.slots, dimension: rows.dimension, planes: planes)
+        scratch = ScratchPool { [slots = rows.slots, dimension = rows.dimension] in SearchScratch(slots: slots, dimension: dimension, maxPlanes: planes) }
     }
 
     /// Table version and generation this snapshot shows.

@@ -116,22 +116,3 @@ final class ScanCache: @unchecked Sendable {
     }
 }
 
-/// Per-query working memory, kept apart from the index as hnswlib keeps its
-/// visited-list pool: a query takes one, and gives it back when done.
-final class ScratchPool: @unchecked Sendable {
-    private let lock = AdaptiveLock()
-    private var idle: [SearchScratch] = []
-    private let slots: Int, dimension: Int, planes: Int
-
-    init(slots: Int, dimension: Int, planes: Int) {
-        self.slots = slots
-        self.dimension = dimension
-        self.planes = planes
-    }
-
-    func withScratch<R>(_ body: (SearchScratch) throws -> R) rethrows -> R {
-        let scratch = lock.withLock { idle.popLast() } ?? SearchScratch(slots: slots, dimension: dimension, maxPlanes: planes)
-        defer { lock.withLock { idle.append(scratch) } }
-        return try body(scratch)
-    }
-}

@@ -12,7 +12,7 @@ struct SpecCommand: ParsableCommand {
         raise movieId's identity to the largest id + 1 (every column sharing its table too).
         """
     )
-    @Argument(help: "The preset.") var preset: String = "sparrow-plus"
+    @Argument(help: "The preset.") var preset: String = FeatureSpec.defaultPreset
 
     func run() throws {
         guard let spec = FeatureSpec.preset(preset) else {

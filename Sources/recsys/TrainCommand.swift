@@ -12,9 +12,10 @@ struct TrainCommand: PrioritizedJob {
         commandName: "train",
         abstract: "Train the Embedding+MLP ranker on labelled samples and store it with its learned embeddings.",
         discussion: """
-        Specs: sparrow (SparrowRecSys's EmbeddingMLP exactly), sparrow-plus (the tuned default: shared genre table, \
-        standardised numerics), sparrow-history (plus the recent movies as a mean-pooled bag), din (the recent movies \
-        pooled by DIN's attention against the candidate, genres as bags, [128, 64]), or a JSON file (`recsys spec NAME` \
+        Specs: sparrow (SparrowRecSys's EmbeddingMLP exactly), sparrow-plus (shared genre table, standardised \
+        numerics), sparrow-history (plus the recent movies as a mean-pooled bag), din (the default: the recent movies \
+        pooled by DIN's attention against the candidate, genres as bags, no user id column, mini-batch aware \
+        regularisation, [128, 64]), or a JSON file (`recsys spec NAME` \
         prints a preset to start one; columns may hold bags of values: "multi", "columns", "attention"). \
         Test metrics come from --test FILE, --holdout-every N (row i is test when i % N == N-1, the SparrowRecSys \
         benchmark split with N=5) or a random --split fraction.
@@ -22,7 +23,7 @@ struct TrainCommand: PrioritizedJob {
     )
     @Option(help: "The training samples (CSV with a header), or a Spark output directory of such part files (refused without _SUCCESS).") var samples: String
     @Option(help: "The model name.") var model: String
-    @Option(help: "A preset (sparrow, sparrow-plus, sparrow-history, din) or a JSON spec file.") var spec: String = "sparrow-plus"
+    @Option(help: "A preset (\(FeatureSpec.presets.joined(separator: ", "))) or a JSON spec file.") var spec: String = FeatureSpec.defaultPreset
     @Option(help: "A separate test file.") var test: String?
     @Option(parsing: .unconditional, help: "Hold out this random fraction as the test set.") var split: Double?
     @Option(name: .customLong("holdout-every"), help: "Row i is a test row when i % N == N-1.") var holdoutEvery: Int?
@@ -32,6 +33,8 @@ struct TrainCommand: PrioritizedJob {
     @Option var epochs: Int = 5
     @Option(name: .customLong("batch-size")) var batchSize: Int = 256
     @Option(name: .customLong("learning-rate"), parsing: .unconditional) var learningRate: Float = 0.001
+    @Option(name: .customLong("embedding-l2"), parsing: .unconditional, help: "DIN's mini-batch aware regularisation: each embedding row a batch looks up is pulled toward 0 by this over the number of training samples using it (0: off; default: the spec's embeddingL2).")
+    var embeddingL2: Float?
     @Option var seed: UInt64 = 1
     @Option(name: .customLong("init"), help: "COLUMN=TABLE: start the column's embedding rows from the store's table, by id (repeatable; dimensions must match; ids the table lacks keep their random start). Train the table on events before these samples: vectors that saw the training events leak their labels.") var initFrom: [String] = []
     @Option(help: "Keep this column's embedding table as initialised (repeatable; with --init).") var freeze: [String] = []
@@ -76,7 +79,7 @@ struct TrainCommand: PrioritizedJob {
         let mlp = try EmbeddingMLP(spec: featureSpec, seed: seed)
         let initialized = try initialize(mlp)
         let trainer = Trainer(model: mlp)
-        let options = TrainingOptions(epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed, patience: patience)
+        let options = TrainingOptions(epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed, patience: patience, embeddingL2: embeddingL2)
         let params = mlp.parameterCount
         try checkStoreCanTakeModel(parameters: params.embeddings + params.dense, users: all.count)
         if !output.json {

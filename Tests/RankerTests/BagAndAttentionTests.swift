@@ -25,7 +25,7 @@ final class BagAndAttentionTests: XCTestCase {
     }
 
     /// Label: the item was among the user's recent ones, or x > 0.5.
-    func samples(_ n: Int, seed: UInt64) -> String {
+    static func samples(_ n: Int, seed: UInt64) -> String {
         var rng = SplitMix64(seed: seed)
         var csv = "uid,iid,genres,h1,h2,h3,x,label\n"
         for i in 0..<n {
@@ -39,7 +39,7 @@ final class BagAndAttentionTests: XCTestCase {
     }
 
     func testFiniteDifferenceGradientsOfEachCombinerAndOfAttention() throws {
-        let path = write("g.csv", samples(16, seed: 3))
+        let path = write("g.csv", Self.samples(16, seed: 3))
         for combiner in Combiner.allCases {
             let spec = BagAndAttentionTests.spec(combiner)
             assertGradients(spec, try SampleSet.load(path, spec: spec), "combiner \(combiner)")
@@ -54,7 +54,7 @@ final class BagAndAttentionTests: XCTestCase {
     /// history row and every candidate row.
     func testFiniteDifferenceGradientsOfTheActivationUnit() throws {
         let spec = BagAndAttentionTests.spec(.sum, attention: true)
-        let data = try SampleSet.load(write("a.csv", samples(16, seed: 3)), spec: spec)
+        let data = try SampleSet.load(write("a.csv", Self.samples(16, seed: 3)), spec: spec)
         let model = try EmbeddingMLP(spec: spec, seed: 11)
         let trainer = Trainer(model: model)
         let a = try XCTUnwrap(model.attention)
@@ -127,7 +127,7 @@ final class BagAndAttentionTests: XCTestCase {
     /// cached, attention per candidate) gives the plain forward pass's scores.
     func testAttentionModelServesTheForwardPassScores() throws {
         let spec = BagAndAttentionTests.spec(.mean, attention: true)
-        let data = try SampleSet.load(write("s.csv", samples(400, seed: 5)), spec: spec)
+        let data = try SampleSet.load(write("s.csv", Self.samples(400, seed: 5)), spec: spec)
         let model = try EmbeddingMLP(spec: spec, seed: 4)
         let reports = try Trainer(model: model).train(data, options: TrainingOptions(epochs: 4, batchSize: 16, learningRate: 0.01, seed: 4))
         XCTAssertLessThan(reports.last!.loss, reports.first!.loss)

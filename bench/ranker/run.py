@@ -16,7 +16,10 @@ two data sets:
   later half, so the pretrained vectors never saw a training label.
 
 Besides the 5-epoch figures, each recsys configuration's test AUC after one
-epoch shows how fast it converges.
+epoch shows how fast it converges. Two ablations say where din's gain comes
+from: din as it was before (a user id column, no regularisation) and
+sparrow-plus given only din's two changes (no user id column, mini-batch
+aware regularisation).
 
 Writes bench/results/ranker.{md,json}.
 """
@@ -38,7 +41,24 @@ def prepare_sparrow():
     run([RECSYS, "embedding", "import", os.path.join(ROOT, "data/sparrowrecsys/item2vecEmb.csv"), "--table", "item2vec", "--store", store])
     samples = os.path.join(ROOT, "data/sparrowrecsys/testSamples.csv")
     return {"name": "sparrow", "store": store, "split": ["--holdout-every", "5"], "samples": samples, "tf": [samples], "movies": 1001,
-            "specs": {p: p for p in ["sparrow-plus", "sparrow-history", "din"]}, "user": "10292"}
+            "specs": write_specs("sp", 1001), "user": "10292"}
+
+def write_specs(prefix, movies):
+    """The presets and two ablations as spec files, movie tables widened to `movies` rows."""
+    printed = {p: json.loads(run([RECSYS, "spec", p])) for p in ["sparrow-plus", "sparrow-history", "din"]}
+    user_id = next(c for c in printed["sparrow-plus"]["categorical"] if c["name"] == "userId")
+    # last round's din: a user id column, no regularisation
+    printed["din-user-id"] = dict(printed["din"], categorical=printed["din"]["categorical"] + [user_id], embeddingL2=None)
+    # sparrow-plus given din's two changes but not its attention or bags
+    printed["sparrow-plus-no-user-id"] = dict(printed["sparrow-plus"], categorical=[c for c in printed["sparrow-plus"]["categorical"] if c["name"] != "userId"],
+                                              embeddingL2=printed["din"]["embeddingL2"])
+    specs = {}
+    for name, spec in printed.items():
+        for c in spec["categorical"]:
+            if c.get("identity") == 1001: c["identity"] = movies
+        specs[name] = os.path.join(WORK, f"{prefix}-{name}.json")
+        json.dump(spec, open(specs[name], "w"))
+    return specs
 
 def prepare_movielens():
     store = os.path.join(WORK, "movielens.lmdb")
@@ -53,13 +73,7 @@ def prepare_movielens():
             f.write(f"{r['userId']},{r['movieId']},{r['rating']},{r['timestamp']}\n")
     run([RECSYS, "item2vec", "train", "--ratings", ratings, "--store", store])
     movies = max(int(r["movieId"]) for r in csv.DictReader(open(os.path.join(SHARED, "movies.csv")))) + 1
-    specs = {}
-    for preset in ["sparrow-plus", "sparrow-history", "din"]:
-        spec = json.loads(run([RECSYS, "spec", preset]))
-        for c in spec["categorical"]:
-            if c.get("identity") == 1001: c["identity"] = movies
-        specs[preset] = os.path.join(WORK, f"ml-{preset}.json")
-        json.dump(spec, open(specs[preset], "w"))
+    specs = write_specs("ml", movies)
     full = {"name": "movielens", "store": store, "split": ["--test", test], "samples": train, "tf": [train, "--test", test], "movies": movies,
             "specs": specs, "user": "1"}
     # the later half of the training period for the ranker, the earlier half for item2vec
@@ -90,12 +104,14 @@ def tensorflow(data, model, seed):
 
 INIT = ["--init", "movieId=item2vec"]
 CONFIGS = [  # (name, system, preset or TF model, extra flags)
-    ("sparrow-plus (default)", "recsys", "sparrow-plus", []),
+    ("sparrow-plus (previous default)", "recsys", "sparrow-plus", []),
     ("sparrow-plus, --init movieId=item2vec", "recsys", "sparrow-plus", INIT),
     ("sparrow-history (recent movies, mean bag)", "recsys", "sparrow-history", []),
-    ("din", "recsys", "din", []),
+    ("din (default)", "recsys", "din", []),
     ("din, --init movieId=item2vec", "recsys", "din", INIT),
     ("din, --init movieId=item2vec --freeze movieId", "recsys", "din", INIT + ["--freeze", "movieId"]),
+    ("ablation: din with a user id column, unregularised (last round's din)", "recsys", "din-user-id", []),
+    ("ablation: sparrow-plus without its user id column, regularised as din", "recsys", "sparrow-plus-no-user-id", []),
     ("EmbeddingMLP.py, standardised numerics", "tensorflow", "mlp", None),
     ("DIN.py, standardised numerics", "tensorflow", "din", None),
 ]
@@ -127,7 +143,7 @@ def main():
              "sparrow: SparrowRecSys testSamples.csv, row i test when i % 5 == 4 (item2vec: the course's vectors, trained on all ratings). "
              "movielens: movielens-small, `samples build --split time:0.2` (item2vec: trained on the training period only).", ""]
     for d in results["datasets"]:
-        base = next(c for c in d["configs"] if c["name"].startswith("sparrow-plus (default)"))
+        base = next(c for c in d["configs"] if c["name"].startswith("sparrow-plus (previous default)"))
         tf_din = next((c for c in d["configs"] if c["system"] == "tensorflow" and c["name"].startswith("DIN")), None)
         base_auc = summary(base["runs"], "roc_auc")[0]
         tf_sps = statistics.mean(r["train_samples_per_s"] for r in tf_din["runs"]) if tf_din else None
