@@ -159,6 +159,16 @@ final class BagAndAttentionTests: XCTestCase {
             }
             XCTAssertEqual(byRow.scores, byID, "pass \(pass)")
         }
+        // concurrent requests (the service's threads) each get their own working memory
+        let users = (0..<13).map { "u\($0)" }, candidates = (0..<800).map { String($0 % 40) }, requests = 20 * users.count
+        let serial = try users.map { u in try store.read { txn in try loaded.score(txn, user: u, items: candidates) }.scores }
+        let results = ConcurrentResults(count: requests)
+        DispatchQueue.concurrentPerform(iterations: requests) { i in
+            let scores = try? store.read { txn in try loaded.score(txn, user: users[i % users.count], items: candidates) }.scores
+            results.set(i, scores)
+        }
+        let differing = results.value.indices.filter { results.value[$0] != serial[$0 % users.count] }
+        XCTAssertEqual(differing, [], "concurrent requests whose scores differ from the same user's serial ones")
     }
 
     func testSpecMistakesAreNamed() {
@@ -178,4 +188,12 @@ final class BagAndAttentionTests: XCTestCase {
             s.categorical.append(second)
         }, "at most one attention column")
     }
+}
+
+/// Results written from concurrent iterations.
+private final class ConcurrentResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var value: [[Float]?]
+    init(count: Int) { value = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ scores: [Float]?) { lock.withLock { value[i] = scores } }
 }
