@@ -291,8 +291,12 @@ extension FeatureSpec {
     }()
 
     /// The built-in specs by name, in the order help texts list them.
-    static let builtIn: [(name: String, spec: FeatureSpec)] = [
-        ("sparrow", sparrow), ("sparrow-plus", sparrowPlus), ("sparrow-history", sparrowHistory), ("din", din),
+    static let builtIn: [(name: String, summary: String, spec: FeatureSpec)] = [
+        ("sparrow", "SparrowRecSys's EmbeddingMLP exactly", sparrow),
+        ("sparrow-plus", "shared genre table, standardised numerics", sparrowPlus),
+        ("sparrow-history", "plus the recent movies as a mean-pooled bag", sparrowHistory),
+        ("din", "the recent movies pooled by DIN's attention against the candidate, genres as bags, no user id column, "
+            + "mini-batch aware regularisation, [128, 64]", din),
     ]
 
     /// The preset `recsys train` uses without --spec: the best on both of
@@ -301,6 +305,10 @@ extension FeatureSpec {
 
     /// Names of the built-in specs.
     public static let presets = builtIn.map(\.name)
+
+    /// Each preset with what it is, the default marked, for help texts.
+    public static let presetSummaries = builtIn.map { "\($0.name) (\($0.name == defaultPreset ? "the default: " : "")\($0.summary))" }
+        .joined(separator: ", ")
 
     /// A built-in spec by name.
     public static func preset(_ name: String) -> FeatureSpec? {

@@ -8,7 +8,7 @@ struct SpecCommand: ParsableCommand {
         commandName: "spec",
         abstract: "Print a preset feature spec as JSON, to start a spec file for `train --spec FILE`.",
         discussion: """
-        Presets: \(FeatureSpec.presets.joined(separator: ", ")). Edit the copy for other samples, e.g. \
+        Presets: \(FeatureSpec.presetSummaries). Edit the copy for other samples, e.g. \
         raise movieId's identity to the largest id + 1 (every column sharing its table too).
         """
     )

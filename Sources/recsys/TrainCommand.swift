@@ -12,10 +12,7 @@ struct TrainCommand: PrioritizedJob {
         commandName: "train",
         abstract: "Train the Embedding+MLP ranker on labelled samples and store it with its learned embeddings.",
         discussion: """
-        Specs: sparrow (SparrowRecSys's EmbeddingMLP exactly), sparrow-plus (shared genre table, standardised \
-        numerics), sparrow-history (plus the recent movies as a mean-pooled bag), din (the default: the recent movies \
-        pooled by DIN's attention against the candidate, genres as bags, no user id column, mini-batch aware \
-        regularisation, [128, 64]), or a JSON file (`recsys spec NAME` \
+        Specs: \(FeatureSpec.presetSummaries), or a JSON file (`recsys spec NAME` \
         prints a preset to start one; columns may hold bags of values: "multi", "columns", "attention"). \
         Test metrics come from --test FILE, --holdout-every N (row i is test when i % N == N-1, the SparrowRecSys \
         benchmark split with N=5) or a random --split fraction.
