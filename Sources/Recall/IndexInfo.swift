@@ -81,13 +81,28 @@ public struct IndexInfo: Codable, Sendable {
     public var deltaRows: Int
     /// When it was built.
     public var createdAt: Date
-    /// Layout of the stored parts; an index in another layout is treated as stale.
+    /// Layout of the stored parts; an index in a layout this version cannot
+    /// read is treated as stale.
     public var format: Int?
+    /// Bytes per bucket-list entry (format 6): 3 when every row number fits
+    /// in 24 bits, else 4. Format 5 lists are 4 bytes an entry.
+    public var entryBytes: Int?
 
-    /// The layout this build writes and reads. 4: projections summed in
-    /// blocks of 8 planes (a near-zero margin may round to the other sign
-    /// than under layout 3's per-plane sums, so older bucket lists are not reused).
-    public static let currentFormat = 5
+    /// The layout this build writes. 4: projections summed in blocks of 8
+    /// planes (a near-zero margin may round to the other sign than under
+    /// layout 3's per-plane sums, so older bucket lists are not reused).
+    /// 6: entries as narrow as the row numbers allow (`entryBytes`).
+    public static let currentFormat = 6
+    /// Layouts this version reads: 5 differs from 6 only in always using 4-byte entries.
+    public static let readableFormats: Set<Int> = [5, 6]
+
+    /// Bytes per bucket-list entry of this index.
+    var entryWidth: Int { format == 5 ? 4 : (entryBytes ?? 4) }
+
+    /// The entry width a build over `slots` row slots writes: row numbers are
+    /// read as 4 bytes masked to the width, so 3 bytes serve up to 2^24 rows
+    /// and a table with a quarter fewer bytes per table fits the same memory.
+    static func entryWidth(slots: Int) -> Int { slots <= 1 << 24 ? 3 : 4 }
 }
 
 /// Keys of an index's parts in the store's index area.
@@ -128,7 +143,7 @@ extension IndexInfo {
 
     /// Why this index cannot serve `table`'s current contents, or nil when it can.
     public func staleness(against table: VectorTable) -> String? {
-        if format != IndexInfo.currentFormat {
+        if !IndexInfo.readableFormats.contains(format ?? 0) {
             return "the index of '\(self.table)' was written by another recsys version: using exact search (rebuild with `recsys index build --table \(self.table)`)"
         }
         if tableVersion != table.info.version {

@@ -7,8 +7,11 @@ final class LSHIndexView {
     let info: IndexInfo
     let hash: SimHash
     let offsets: [UnsafePointer<UInt32>]
-    /// Per table, bucket entries: row numbers in bucket order.
-    let entries: [UnsafePointer<UInt32>]
+    /// Per table, bucket entries: row numbers in bucket order, `entryWidth`
+    /// bytes each, little-endian; read one as 4 bytes and `entryMask`.
+    let entries: [UnsafeRawPointer]
+    let entryWidth: Int
+    let entryMask: UInt32
     /// 64 planes and per-row sign sketches of the rows the bucket lists cover.
     let sketcher: SimHash
     let sketches: UnsafePointer<UInt64>
@@ -18,7 +21,7 @@ final class LSHIndexView {
     let deltaBuckets: [UInt64: [Int32]]
 
     init?(txn: Transaction, table: VectorTable) throws {
-        guard let info = try IndexInfo.load(txn, table: table.name), info.format == IndexInfo.currentFormat, info.staleness(against: table) == nil else {
+        guard let info = try IndexInfo.load(txn, table: table.name), info.staleness(against: table) == nil else {
             // stale or foreign: report it without touching its parts
             if let info = try IndexInfo.load(txn, table: table.name) { throw StaleIndex(info: info) }
             return nil
@@ -36,13 +39,20 @@ final class LSHIndexView {
         }
         sketcher = SimHash(tables: 1, bits: 64, dimension: D, planes: sp.baseAddress!.assumingMemoryBound(to: Float.self))
         sketches = sk.baseAddress!.assumingMemoryBound(to: UInt64.self)
-        var offs: [UnsafePointer<UInt32>] = [], lists: [UnsafePointer<UInt32>] = []
+        let width = info.entryWidth
+        guard width == 3 || width == 4 else { throw RecallError.noIndex(table.name) }
+        var offs: [UnsafePointer<UInt32>] = [], lists: [UnsafeRawPointer] = []
         for l in 0..<L {
             guard let o = try txn.blob(.index, keys.offsets(l)), o.count == ((1 << K) + 1) * 4,
-                  let r = try txn.blob(.index, keys.rows(l)), r.count >= 4 * min(info.rows, table.count) else { throw RecallError.noIndex(table.name) }
+                  let r = try txn.blob(.index, keys.rows(l)) else { throw RecallError.noIndex(table.name) }
+            // every entry the offsets reach must lie inside the list, read as 4 bytes
+            let entries = Int(o.baseAddress!.assumingMemoryBound(to: UInt32.self)[1 << K])
+            guard entries == 0 || (entries - 1) * width + 4 <= r.count else { throw RecallError.noIndex(table.name) }
             offs.append(o.baseAddress!.assumingMemoryBound(to: UInt32.self))
-            lists.append(r.baseAddress!.assumingMemoryBound(to: UInt32.self))
+            lists.append(r.baseAddress!)
         }
+        entryWidth = width
+        entryMask = width == 4 ? UInt32.max : (1 << UInt32(8 * width)) - 1
         offsets = offs
         entries = lists
         var buckets: [UInt64: [Int32]] = [:]

@@ -106,8 +106,8 @@ struct LSHQuery {
             upperBound += Int(hi - lo)
             if hi > lo {
                 // the whole list, up to 4 cache lines (64 entries)
-                let first = UnsafeRawPointer(index.entries[l] + Int(lo))
-                let bytes = min(4 * Int(hi - lo), 256)
+                let first = index.entries[l] + Int(lo) * index.entryWidth
+                let bytes = min(index.entryWidth * Int(hi - lo), 256)
                 var off = 0
                 while off < bytes { recsys_prefetch(first + off); off += 64 }
             }
@@ -127,6 +127,7 @@ struct LSHQuery {
         var count = 0, touchedCount = 0, probed = 0
         let overridden = index.overridden
         let hasDelta = !index.deltaBuckets.isEmpty
+        let width = index.entryWidth, mask = index.entryMask
         // without filters, exclusions, deletions or changes every new row is a candidate
         let everyRowAdmissible = admission.admitsEveryRow && overridden == nil
         for (b, probe) in probes.enumerated() {
@@ -136,14 +137,14 @@ struct LSHQuery {
             if everyRowAdmissible {
                 // branch-free: every entry is written, only a first sighting advances
                 for i in Int(ranges[2 * b])..<Int(ranges[2 * b + 1]) {
-                    let row = Int(entries[i])
+                    let row = Int(UInt32(littleEndian: entries.loadUnaligned(fromByteOffset: i * width, as: UInt32.self)) & mask)
                     cRows[count] = Int32(truncatingIfNeeded: row)
                     count += visited.insertIfAbsent(row) ? 1 : 0
                 }
                 continue
             }
             for i in Int(ranges[2 * b])..<Int(ranges[2 * b + 1]) {
-                let row = Int(entries[i])
+                let row = Int(UInt32(littleEndian: entries.loadUnaligned(fromByteOffset: i * width, as: UInt32.self)) & mask)
                 // a row changed since the build is found through the delta only
                 if let overridden, overridden[row >> 6] & RowBits.mask(row) != 0 { continue }
                 if !visited.insertIfAbsent(row) { continue }

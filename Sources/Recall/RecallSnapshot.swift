@@ -96,7 +96,8 @@ public final class RecallSnapshot: @unchecked Sendable {
     let index: LSHIndexView?
     private let residentCopy: ResidentRows?
     private let readers: ReaderPool
-    private let rowIDs: RowIDCache
+    /// Ids by row through the id blocks; nil for a version with one key per row.
+    private let idAccessor: IDAccessor?
     private let itemCache = ItemCache()
     private let filters = FilterCache()
     private let scans = ScanCache()
@@ -125,6 +126,7 @@ public final class RecallSnapshot: @unchecked Sendable {
                 residentCopy = nil
                 rows = try table.rowAccessor()
             }
+            idAccessor = try table.idAccessor()
             do {
                 let view = try LSHIndexView(txn: txn, table: table)
                 indexInfo = view?.info
@@ -140,7 +142,6 @@ public final class RecallSnapshot: @unchecked Sendable {
             throw error
         }
         readers = ReaderPool(primary: .init(txn: txn, table: table), owned: owned)
-        rowIDs = RowIDCache(rowCount: table.count)
         let planes = index.map { $0.info.parameters.tables * $0.info.parameters.bits } ?? 1
         scratch = ScratchPool { [slots = rows.slots, dimension = rows.dimension] in SearchScratch(slots: slots, dimension: dimension, maxPlanes: planes) }
     }
@@ -171,10 +172,11 @@ public final class RecallSnapshot: @unchecked Sendable {
         ids(ofRows: CollectionOfOne(row))[0]
     }
 
-    /// The ids at `rows`, in order: each id read from the store once per
-    /// snapshot and then served from memory.
+    /// The ids at `rows`, in order; a row with no id (deleted, or its block
+    /// damaged) reads as its number.
     public func ids<Rows: Collection>(ofRows rows: Rows) -> [String] where Rows.Element == Int {
-        rowIDs.ids(ofRows: rows, readers: readers)
+        if let idAccessor { return rows.map { idAccessor.id(ofRow: $0) ?? String($0) } }
+        return readers.withReader { reader in rows.map { (try? reader.table.id(ofRow: $0)) ?? String($0) } }
     }
 
     /// The item metadata of `id`, as of this snapshot (decoded once, then cached).

@@ -5,41 +5,6 @@ import EmbedStore
 // cache has its own lock, held only for memory operations, never across a
 // store read.
 
-/// Ids by row, read from the store once per snapshot and then served from memory.
-final class RowIDCache: @unchecked Sendable {
-    private let lock = AdaptiveLock()
-    private var byRow: [String?] = []
-    private let rowCount: Int
-
-    init(rowCount: Int) { self.rowCount = rowCount }
-
-    /// The ids at `rows`, in order; a row with no id reads as its number.
-    func ids<Rows: Collection>(ofRows rows: Rows, readers: ReaderPool) -> [String] where Rows.Element == Int {
-        var out: [String] = []
-        out.reserveCapacity(rows.count)
-        var missing: [(index: Int, row: Int)] = []
-        lock.withLock {
-            if byRow.isEmpty { byRow = [String?](repeating: nil, count: rowCount) }
-            for row in rows {
-                if byRow.indices.contains(row), let cached = byRow[row] {
-                    out.append(cached)
-                } else {
-                    missing.append((out.count, row))
-                    out.append("")
-                }
-            }
-        }
-        if missing.isEmpty { return out }
-        readers.withReader { reader in
-            for m in missing { out[m.index] = (try? reader.table.id(ofRow: m.row)) ?? String(m.row) }
-        }
-        lock.withLock {
-            for m in missing where byRow.indices.contains(m.row) { byRow[m.row] = out[m.index] }
-        }
-        return out
-    }
-}
-
 /// Item metadata by id, decoded once per snapshot.
 final class ItemCache: @unchecked Sendable {
     private let lock = AdaptiveLock()
