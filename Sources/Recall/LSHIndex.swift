@@ -32,6 +32,13 @@ public enum LSHIndex {
     /// table's own vectors against exact search.
     @discardableResult
     public static func build(store: Store, table name: String, parameters given: IndexParameters = IndexParameters(), metric: Metric = .cosine, seed: UInt64 = 0x5EED, log: ((String) -> Void)? = nil) throws -> IndexInfo {
+        try build(store: store, table: name, parameters: given, metric: metric, seed: seed, entryWidth: nil, log: log)
+    }
+
+    /// `build`, with the bucket-list entry width forced (tests of the 4-byte
+    /// layout, which only tables past 2^24 rows get otherwise).
+    @discardableResult
+    static func build(store: Store, table name: String, parameters given: IndexParameters, metric: Metric, seed: UInt64, entryWidth forcedWidth: Int?, log: ((String) -> Void)?) throws -> IndexInfo {
         let start = Date()
         if given.tables < 0 || given.bits < 0 || given.probes < 0 || given.rescore < 0 || given.bits > 24 || given.tables > 64
             || given.probes > SearchOptions.maxProbes || given.rescore > SearchOptions.maxK || given.candidateBudget < 0 || given.candidateBudget > SearchOptions.maxK * 100 {
@@ -66,7 +73,7 @@ public enum LSHIndex {
             }
             bytes += sketchBytes + sketchPlanes.count * 4
             let buckets = 1 << K
-            let width = IndexInfo.entryWidth(slots: n)
+            let width = forcedWidth ?? IndexInfo.entryWidth(slots: n)
             bytes += try writeBucketLists(txn, keys: keys, acc: acc, codes: codes, tables: L, bits: K, width: width)
             var info = IndexInfo(table: name, tableVersion: table.info.version, generation: table.info.current.generation,
                                  dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, min(given.probes, buckets)), candidateBudget: given.candidateBudget, rescore: given.rescore),

@@ -59,6 +59,9 @@ final class IDBlockTests: XCTestCase {
             XCTAssertEqual(t.count, 11)
             XCTAssertEqual(t.slots, 13)
             for row in -1...13 { XCTAssertEqual(try t.id(ofRow: row), expected[row], "row \(row)") }
+            // the resolved accessor that serving reads ids through says the same
+            let ids = try XCTUnwrap(try t.idAccessor())
+            for row in -1...14 { XCTAssertEqual(ids.id(ofRow: row), expected[row], "accessor, row \(row)") }
             var seen: [Int: String] = [:]
             try t.forEachID { row, id in seen[row] = String(decoding: id, as: UTF8.self) }
             XCTAssertEqual(seen, expected)
@@ -97,6 +100,7 @@ final class IDBlockTests: XCTestCase {
         try store.read { txn in
             let t = try txn.table("old")
             XCTAssertFalse(t.info.current.hasIDBlocks)
+            XCTAssertNil(try t.idAccessor(), "a version without id blocks is read key by key")
             XCTAssertEqual(try (0..<4).map { try t.id(ofRow: $0) }, ["u1", nil, "u3", "u4"])
             XCTAssertEqual(Array(try t.vector(of: "u4")), [4, 4])
         }
