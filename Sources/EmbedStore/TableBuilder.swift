@@ -28,8 +28,18 @@ public final class TableBuilder {
     private var rowsInBlock = 0
     /// The ids of the rows in `block`, written beside it.
     private var idBlock = IDBlockWriter()
-    /// The id-to-row key being written (prefix, tag, id), reused row to row.
+    /// The id-to-row key being looked up (prefix, tag, id), reused row to row.
     private var idKey: [UInt8]
+    /// Id-to-row keys not yet written, with their rows. They are inserted in
+    /// key order at the first block boundary after `idRunLength` of them
+    /// collect, so that the id B-tree's pages are allocated in runs between
+    /// long runs of vector pages, not one among every few vector blocks. Why:
+    /// on a page fault the kernel also maps the page's cached neighbours
+    /// (fault-around, 64 KiB; MADV_RANDOM does not turn it off), so a service
+    /// reading vectors from an interleaved file holds most of the id B-tree
+    /// in its resident set too (0.18 GB of 3.2 at 10M x 64).
+    private var pendingIDs = PendingIDs(capacity: idRunLength)
+    static let idRunLength = 1 << 18
     /// Rows written so far.
     public private(set) var rows = 0
     /// Duplicate ids replaced under `--on-duplicate last`.
@@ -77,18 +87,16 @@ public final class TableBuilder {
         try validateFinite(vector)
         idKey.removeLast(idKey.count - VersionKeys.idOverhead)
         idKey.append(contentsOf: id)
-        var row = UInt32(rows)
-        let fresh = try withUnsafeBytes(of: &row) { rv in try idKey.withUnsafeBytes { try txn.put(.ids, $0, rv, noOverwrite: true) } }
-        if !fresh {
+        if let old = try pendingIDs.row(of: id) ?? txn.get(.ids, idKey).map({ $0.loadUnaligned(as: UInt32.self) }) {
             guard onDuplicate == .last else {
                 throw StoreError.invalidArgument("duplicate id '\(String(decoding: id, as: UTF8.self))' (use --on-duplicate last to keep the last vector)")
             }
-            let old = Int(try txn.get(.ids, idKey)!.loadUnaligned(as: UInt32.self))
-            try overwrite(row: old, vector)
+            try overwrite(row: Int(old), vector)
             replaced += 1
             return
         }
         guard rows < Int(UInt32.max) else { throw StoreError.invalidArgument("too many rows for one table") }
+        pendingIDs.insert(id, row: UInt32(rows))
         idBlock.append(id)
         block.withUnsafeMutableBufferPointer { b in
             (b.baseAddress! + rowsInBlock * d).update(from: vector.baseAddress!, count: d)
@@ -125,6 +133,20 @@ public final class TableBuilder {
         idBlock.reset()
         blockIndex += 1
         rowsInBlock = 0
+        if pendingIDs.count >= Self.idRunLength { try writePendingIDs() }
+    }
+
+    /// Inserts the pending id-to-row keys, in the order their rows were added.
+    private func writePendingIDs() throws {
+        try pendingIDs.forEach { id, row in
+            idKey.removeLast(idKey.count - VersionKeys.idOverhead)
+            idKey.append(contentsOf: id)
+            var row = row
+            let fresh = try withUnsafeBytes(of: &row) { rv in try idKey.withUnsafeBytes { try txn.put(.ids, $0, rv, noOverwrite: true) } }
+            // duplicates are caught when appended, so every pending key is new
+            guard fresh else { throw StoreError.invalidArgument("id '\(String(decoding: id, as: UTF8.self))' was stored twice in table '\(name)'") }
+        }
+        pendingIDs.removeAll()
     }
 
     /// The version record for the rows written so far.
@@ -138,6 +160,7 @@ public final class TableBuilder {
     public func finish() throws -> TableInfo {
         guard let d = dimension, rows > 0 else { throw StoreError.invalidArgument("no vectors") }
         try flush()
+        try writePendingIDs()
         let version = version(dimension: d)
         var info: TableInfo
         if var e = existing {
