@@ -3114,6 +3114,10 @@ document.addEventListener("DOMContentLoaded", async () => {
           },
           "format": {
             "type": "integer"
+          },
+          "entry_bytes": {
+            "type": "integer",
+            "description": "Bytes per bucket-list entry (3 when every row number fits 24 bits, else 4); absent for format 5 indexes (4)."
           }
         },
         "required": [
