@@ -131,3 +131,9 @@ void recsys_explain_fatal_signals(const char *message) {
 const void *recsys_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
     return memmem(haystack, haystack_length, needle, needle_length);
 }
+
+int32_t recsys_dot_i16_i8(const int16_t *q, const int8_t *x, int d) {
+    int32_t s = 0;
+    for (int i = 0; i < d; i++) s += (int32_t)q[i] * (int32_t)x[i];
+    return s;
+}

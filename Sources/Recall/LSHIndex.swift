@@ -72,11 +72,22 @@ public enum LSHIndex {
                                  sketches: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
             }
             bytes += sketchBytes + sketchPlanes.count * 4
+            if given.quantized {
+                log?("keeping an 8-bit copy of the rows")
+                let scales = QuantizedRows.scales(acc, cosine: metric == .cosine)
+                try scales.withUnsafeBytes { try txn.putBlob(.index, keys.quantizedScales, $0) }
+                let codeBytes = max(n * d, 4096)
+                try txn.putBlob(.index, keys.quantizedRows, count: codeBytes) { raw in
+                    raw.initializeMemory(as: UInt8.self, repeating: 0)
+                    QuantizedRows.encode(acc, cosine: metric == .cosine, scales: scales, into: raw.baseAddress!.assumingMemoryBound(to: Int8.self))
+                }
+                bytes += codeBytes + d * 4
+            }
             let buckets = 1 << K
             let width = forcedWidth ?? IndexInfo.entryWidth(slots: n)
             bytes += try writeBucketLists(txn, keys: keys, acc: acc, codes: codes, tables: L, bits: K, width: width)
             var info = IndexInfo(table: name, tableVersion: table.info.version, generation: table.info.current.generation,
-                                 dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, min(given.probes, buckets)), candidateBudget: given.candidateBudget, rescore: given.rescore),
+                                 dimension: d, rows: n, parameters: IndexParameters(tables: L, bits: K, probes: max(1, min(given.probes, buckets)), candidateBudget: given.candidateBudget, rescore: given.rescore, quantized: given.quantized),
                                  metric: metric, seed: seed, recallAtBuild: nil, candidatesAtBuild: nil, sampleQueries: 0,
                                  buildSeconds: 0, bytes: bytes, deltaRows: 0, createdAt: Date(), format: IndexInfo.currentFormat, entryBytes: width)
             try info.save(txn)

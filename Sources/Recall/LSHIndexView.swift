@@ -15,6 +15,8 @@ final class LSHIndexView {
     /// 64 planes and per-row sign sketches of the rows the bucket lists cover.
     let sketcher: SimHash
     let sketches: UnsafePointer<UInt64>
+    /// The 8-bit row copy, when the index keeps one.
+    let quantized: QuantizedRows?
     /// Rows whose bucket-list entries are stale (changed or deleted since the build).
     let overridden: [UInt64]?
     /// (table << 32 | code) -> rows from the delta.
@@ -41,6 +43,14 @@ final class LSHIndexView {
         sketches = sk.baseAddress!.assumingMemoryBound(to: UInt64.self)
         let width = info.entryWidth
         guard width == 3 || width == 4 else { throw RecallError.noIndex(table.name) }
+        if info.parameters.quantized {
+            guard let sc = try txn.blob(.index, keys.quantizedScales), sc.count == D * 4,
+                  let codes = try txn.blob(.index, keys.quantizedRows), codes.count >= D * info.rows else { throw RecallError.noIndex(table.name) }
+            quantized = QuantizedRows(scales: sc.baseAddress!.assumingMemoryBound(to: Float.self), codes: codes.baseAddress!.assumingMemoryBound(to: Int8.self),
+                                      dimension: D, rows: info.rows)
+        } else {
+            quantized = nil
+        }
         var offs: [UnsafePointer<UInt32>] = [], lists: [UnsafeRawPointer] = []
         for l in 0..<L {
             guard let o = try txn.blob(.index, keys.offsets(l)), o.count == ((1 << K) + 1) * 4,

@@ -40,7 +40,11 @@ struct LSHQuery {
         var candidates = gather(probes, bounds: bounds, admission: admission)
         let gathered = candidates.count
         if rescoreLimit > 0 && candidates.count > rescoreLimit {
-            candidates.count = sketchFilter(candidates.count, keep: rescoreLimit)
+            if let quantized = index.quantized {
+                candidates.count = quantizedFilter(candidates.count, keep: rescoreLimit, quantized)
+            } else {
+                candidates.count = sketchFilter(candidates.count, keep: rescoreLimit)
+            }
         }
         let hits = rescore(candidates.count, k: k)
         return SearchResult(hits: hits, candidates: candidates.count, gathered: gathered, probes: candidates.probed, method: .lsh, note: nil)
@@ -197,6 +201,37 @@ struct LSHQuery {
         while kept < limit && cutoff < 64 { cutoff += 1; kept += histogram[cutoff] }
         var w = 0
         for i in 0..<count where Int(distances[i]) <= cutoff {
+            cRows[w] = cRows[i]
+            w += 1
+        }
+        return w
+    }
+
+    /// 4'. With an 8-bit row copy instead of the sketch: keeps the `keep`
+    /// candidates with the best approximate scores (codes prefetched ahead),
+    /// and any tie at the cutoff. Rows changed since the build have no codes
+    /// and are always kept.
+    func quantizedFilter(_ count: Int, keep limit: Int, _ quantized: QuantizedRows) -> Int {
+        let s = scratch, cRows = s.candidateBuffers(capacity: 0).rows
+        let query = s.quantizedQueryBuffer(count: quantized.dimension)
+        quantized.scaleQuery(UnsafePointer(s.query), into: query, work: s.scoreBuffer(count: quantized.dimension))
+        let scores = s.approximateScoreBuffer(count: count)
+        let overridden = index.overridden
+        var heap = s.heap
+        heap.reset(k: limit)
+        let ahead = 16
+        for i in 0..<min(ahead, count) where Int(cRows[i]) < quantized.rows { quantized.prefetch(row: Int(cRows[i])) }
+        for i in 0..<count {
+            if i + ahead < count, Int(cRows[i + ahead]) < quantized.rows { quantized.prefetch(row: Int(cRows[i + ahead])) }
+            let row = Int(cRows[i])
+            let changed = row >= quantized.rows || (overridden.map { $0[row >> 6] & RowBits.mask(row) != 0 } ?? false)
+            let score = changed ? Int32.max : quantized.score(UnsafePointer(query), row: row)
+            scores[i] = score
+            heap.insert(score: Float(score), row: row)
+        }
+        let cutoff = heap.threshold
+        var w = 0
+        for i in 0..<count where Float(scores[i]) >= cutoff {
             cRows[w] = cRows[i]
             w += 1
         }

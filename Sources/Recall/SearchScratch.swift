@@ -28,6 +28,8 @@ final class SearchScratch {
     private let probeKeys = ScratchBuffer<UInt64>()
     private let admission = ScratchBuffer<UInt64>()
     private let scores = ScratchBuffer<Float>()
+    private let quantizedQuery = ScratchBuffer<Int16>()
+    private let approximateScores = ScratchBuffer<Int32>()
     private let probeTables = ScratchBuffer<Int32>()
     private let probeMasks = ScratchBuffer<UInt32>()
 
@@ -83,6 +85,12 @@ final class SearchScratch {
 
     /// Room for `count` scores.
     func scoreBuffer(count: Int) -> UnsafeMutablePointer<Float> { scores.room(for: count) }
+
+    /// The query in 16-bit integers for the 8-bit row copy.
+    func quantizedQueryBuffer(count: Int) -> UnsafeMutablePointer<Int16> { quantizedQuery.room(for: count) }
+
+    /// Each candidate's approximate score from the 8-bit row copy.
+    func approximateScoreBuffer(count: Int) -> UnsafeMutablePointer<Int32> { approximateScores.room(for: count) }
 
     /// Room for `count` bucket bounds.
     func boundsBuffer(count: Int) -> UnsafeMutablePointer<UInt32> { bounds.room(for: count) }

@@ -3041,6 +3041,10 @@ document.addEventListener("DOMContentLoaded", async () => {
           "candidate_budget": {
             "type": "integer"
           },
+          "quantized": {
+            "type": "boolean",
+            "description": "The index keeps an 8-bit copy of the rows and chooses the candidates to re-score by it (index build --quantize)."
+          },
           "rescore": {
             "type": "integer"
           }

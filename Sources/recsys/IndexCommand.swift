@@ -24,7 +24,8 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "Bits per table K (default: from the table size).") var bits: Int = 0
         @Option(help: "Buckets probed per table (default: automatic).") var probes: Int = 0
         @Option(help: "Stop after re-scoring this many candidates (default: no limit).") var budget: Int = 0
-        @Option(help: "Re-score this many candidates per result wanted, the nearest by a 64-bit sketch (default: automatic).") var rescore: Int = 0
+        @Option(help: "Re-score this many candidates per result wanted, the nearest by a 64-bit sketch or, with --quantize, by the 8-bit copy (default: automatic).") var rescore: Int = 0
+        @Flag(help: "Keep an 8-bit copy of the rows in the index (a quarter of the vectors' bytes) and choose the candidates to re-score by it: faster at like recall, for more memory.") var quantize = false
         @Option(help: "cosine or dot.") var metric: Metric = .cosine
         @Option(help: "Seed of the random hyperplanes.") var seed: UInt64 = 0x5EED
         @OptionGroup var store: StoreOptions
@@ -35,7 +36,7 @@ struct IndexCommand: ParsableCommand {
         func run() throws {
             let s = try store.openExisting()
             let verbose = isatty(2) == 1
-            let info = try LSHIndex.build(store: s, table: table, parameters: IndexParameters(tables: tables, bits: bits, probes: probes, candidateBudget: budget, rescore: rescore), metric: metric, seed: seed) { message in
+            let info = try LSHIndex.build(store: s, table: table, parameters: IndexParameters(tables: tables, bits: bits, probes: probes, candidateBudget: budget, rescore: rescore, quantized: quantize), metric: metric, seed: seed) { message in
                 if verbose { writeStderr(message + "\n") }
             }
             printIndexInfo(info, output)
@@ -91,7 +92,7 @@ func printIndexInfo(_ info: IndexInfo, _ output: OutputOptions, stale: String? =
     add("tables x bits", "\(info.parameters.tables) x \(info.parameters.bits)")
     add("probes per table", "\(info.parameters.probes)")
     add("candidate budget", info.parameters.candidateBudget == 0 ? "none" : "\(info.parameters.candidateBudget)")
-    add("re-scored per result", info.parameters.rescore == 0 ? "all candidates" : "\(info.parameters.rescore) (nearest by sketch)")
+    add("re-scored per result", info.parameters.rescore == 0 ? "all candidates" : "\(info.parameters.rescore) (nearest by \(info.parameters.quantized ? "8-bit copy" : "sketch"))")
     add("recall@10 at build", info.recallAtBuild.map { String(format: "%.3f on %d sample queries", $0, info.sampleQueries) } ?? "-")
     add("worst tenth of queries", info.worstTenthRecallAtBuild.map { String(format: "recall@10 %.3f", $0) } ?? "-")
     if info.prefersScan == true { add("queries", "scan the table (cheaper than any index reaching the target recall)") }

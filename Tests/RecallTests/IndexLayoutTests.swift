@@ -84,4 +84,46 @@ final class IndexLayoutTests: XCTestCase {
         XCTAssertLessThanOrEqual(lists, 50_000 * 64 * 4 / 6, "\(info.parameters)")
         XCTAssertLessThanOrEqual(info.parameters.tables, LSHIndex.automaticTableLimit(rows: 50_000, dimension: 64, bits: info.parameters.bits))
     }
+
+    /// With the 8-bit row copy, re-scoring two candidates per result keeps
+    /// the answers of re-scoring all of them (the copy orders them nearly
+    /// exactly, which the 64-bit sketch does not), and a row upserted after
+    /// the build, which has no copy, is still found.
+    func testQuantizedCopyChoosesWhatToRescore() throws {
+        let t = try TempStore()
+        let data = ClusteredVectors(n: 20_000, queries: 100, dim: 32, clusters: 50)
+        try data.load(into: t.store, table: "v")
+        let info = try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 8, bits: 10, probes: 4, rescore: 2, quantized: true))
+        XCTAssertTrue(info.parameters.quantized)
+        XCTAssertEqual(info.parameters.rescore, 2)
+        let snapshot = try RecallSnapshot(store: t.store, table: "v")
+        var same = 0, total = 0, sketchSame = 0
+        for q in data.queries {
+            let all = try snapshot.search(q, options: SearchOptions(k: 10, rescore: 0))
+            let few = try snapshot.search(q, options: SearchOptions(k: 10))
+            XCTAssertLessThan(few.candidates, 30, "about rescore x k candidates are re-scored")
+            XCTAssertGreaterThan(few.gathered, few.candidates)
+            same += Set(all.hits.map(\.row)).intersection(few.hits.map(\.row)).count
+            total += all.hits.count
+        }
+        XCTAssertGreaterThanOrEqual(Double(same) / Double(total), 0.97, "the 8-bit order keeps the exact top 10")
+        // the sketch, asked for the same few, keeps far fewer of them
+        try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 8, bits: 10, probes: 4, rescore: 2))
+        let sketched = try RecallSnapshot(store: t.store, table: "v")
+        for q in data.queries {
+            let all = try sketched.search(q, options: SearchOptions(k: 10, rescore: 0))
+            let few = try sketched.search(q, options: SearchOptions(k: 10))
+            sketchSame += Set(all.hits.map(\.row)).intersection(few.hits.map(\.row)).count
+        }
+        XCTAssertLessThan(sketchSame, same)
+
+        try LSHIndex.build(store: t.store, table: "v", parameters: IndexParameters(tables: 8, bits: 10, probes: 4, rescore: 1, quantized: true))
+        let q = data.queries[3]
+        try t.store.write { txn in
+            let r = try txn.upsert(table: "v", id: "new", vector: q)
+            try LSHIndex.applyChange(txn, table: "v", row: r.row)
+        }
+        let s = try RecallSnapshot(store: t.store, table: "v")
+        XCTAssertEqual(s.id(ofRow: try s.search(q, options: SearchOptions(k: 10)).hits[0].row), "new")
+    }
 }

@@ -38,17 +38,17 @@ def run(cmd):
     env = dict(os.environ)
     return subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
 
-def ours(name, base_path, query_path, gt_path, n):
+def ours(name, base_path, query_path, gt_path, n, build_args=(), rescores="0,8,16"):
     store = os.path.join(DATA, f"{name}.lmdb")
     subprocess.run(["rm", "-rf", store])
     run([RECSYS, "embedding", "import", base_path, "--table", "base", "--store", store])
     t0 = time.time()
-    info = json.loads(run([RECSYS, "index", "build", "--table", "base", "--store", store, "--json"]))
+    info = json.loads(run([RECSYS, "index", "build", "--table", "base", "--store", store, "--json", *build_args]))
     build = time.time() - t0
     points = []
     L = info["parameters"]["tables"]
     sweep = run([RECSYS, "recall", "eval", "--table", "base", "--queries", query_path, "--groundtruth", gt_path, "--store", store,
-                 "--json", "--resident", "--probes", "1,2,3,4,6,8,12,16,24", "--rescore", "0,8,16", "--tables", ",".join(str(t) for t in sorted({max(1, L // 2), L}))])
+                 "--json", "--resident", "--probes", "1,2,3,4,6,8,12,16,24", "--rescore", rescores, "--tables", ",".join(str(t) for t in sorted({max(1, L // 2), L}))])
     for e in json.loads(sweep):
         points.append({"recall": e["recall"], "qps": e["queries_per_second"], "params": f"L={e['tables']} K={info['parameters']['bits']} probes={e['probes']} rescore={e['rescore']}", "candidates": e["candidates"], "gathered": e["gathered"]})
     return {"name": "recsys SimHash (multi-probe)", "build_s": build, "index_bytes": info["bytes"], "auto": info["parameters"],

@@ -33,6 +33,12 @@ void recsys_on_sigbus_exit(const char *message);
 /// A store damaged inside LMDB's B-tree pages can make LMDB 0.9 (which has
 /// no page checksums) fault; this says so before the backtrace.
 void recsys_explain_fatal_signals(const char *message);
+/// The integer dot product of a 16-bit query and an 8-bit row of `d`
+/// components (accumulated in 32 bits: exact while d * 32767 * 127 < 2^31,
+/// so callers scale the query to at most (2^31 - 1) / (127 * d)). In C so
+/// that the compiler vectorises it (widening multiply-adds); an integer sum
+/// needs no reassociation licence, a float one would.
+int32_t recsys_dot_i16_i8(const int16_t *q, const int8_t *x, int d);
 /// memmem(3): the first `needle` in `haystack`, or NULL.
 const void *recsys_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
 #endif
