@@ -17,7 +17,7 @@ struct IndexCommand: ParsableCommand {
     struct Build: PrioritizedJob {
         static let configuration = CommandConfiguration(
             abstract: "Build (or rebuild) the multi-probe SimHash index of a table, in one transaction.",
-            discussion: "Parameters left out are chosen by measuring recall@10 on a sample of the table's own vectors (the mean must keep \(IndexTuner.promisedRecall) on a quarter of the queries with 99% confidence, and reach at least \(IndexTuner.floorRecall)); a small table whose scan costs less than any index is left to scan."
+            discussion: "Parameters left out are chosen by measuring recall@10 on a sample of the table's own vectors (the mean must keep \(IndexTuner.promisedRecall) on a quarter of the queries with 99% confidence, and reach at least \(IndexTuner.floorRecall)); a small table whose scan costs less than any index is left to scan. The automatic table count keeps the bucket lists within a sixth of the vectors' bytes (8 to 16 tables), so that serving needs at most a quarter more memory than the vectors; --tables overrides it."
         )
         @Option(help: "The table to index.") var table: String
         @Option(help: "Hash tables L (default: automatic).") var tables: Int = 0
