@@ -317,7 +317,7 @@ function indexCell(state) {
   if (!state) return "";
   const i = state.index;
   if (!i) return el("span", { class: "muted" }, "none (exact scan)");
-  return el("span", {}, `L=${i.parameters.tables} K=${i.parameters.bits} probes=${i.parameters.probes}`,
+  return el("span", {}, `L=${i.parameters.tables} K=${i.parameters.bits} probes=${i.parameters.probes}${i.parameters.quantized ? " + 8-bit copy" : ""}`,
     i.recall_at_build !== undefined ? `, recall@10 ${i.recall_at_build.toFixed(3)} at build` : "",
     `, ${(i.bytes / 1e6).toFixed(1)} MB`, state.note ? el("div", { class: "down" }, state.note) : null);
 }
