@@ -22,6 +22,19 @@ final class LSHIndexView {
     /// (table << 32 | code) -> rows from the delta.
     let deltaBuckets: [UInt64: [Int32]]
 
+    /// Entry `i` of a bucket list: the row it names.
+    @inline(__always)
+    func row(inList list: UnsafeRawPointer, at i: Int) -> Int {
+        Int(UInt32(littleEndian: list.loadUnaligned(fromByteOffset: i * entryWidth, as: UInt32.self)) & entryMask)
+    }
+
+    /// True for a row changed or added since the build: its bucket entries,
+    /// sketch and 8-bit copy are stale or absent.
+    @inline(__always)
+    func isChanged(_ row: Int) -> Bool {
+        row >= info.rows || (overridden.map { $0[row >> 6] & RowBits.mask(row) != 0 } ?? false)
+    }
+
     init?(txn: Transaction, table: VectorTable) throws {
         guard let info = try IndexInfo.load(txn, table: table.name), info.staleness(against: table) == nil else {
             // stale or foreign: report it without touching its parts

@@ -131,7 +131,6 @@ struct LSHQuery {
         var count = 0, touchedCount = 0, probed = 0
         let overridden = index.overridden
         let hasDelta = !index.deltaBuckets.isEmpty
-        let width = index.entryWidth, mask = index.entryMask
         // without filters, exclusions, deletions or changes every new row is a candidate
         let everyRowAdmissible = admission.admitsEveryRow && overridden == nil
         for (b, probe) in probes.enumerated() {
@@ -141,14 +140,14 @@ struct LSHQuery {
             if everyRowAdmissible {
                 // branch-free: every entry is written, only a first sighting advances
                 for i in Int(ranges[2 * b])..<Int(ranges[2 * b + 1]) {
-                    let row = Int(UInt32(littleEndian: entries.loadUnaligned(fromByteOffset: i * width, as: UInt32.self)) & mask)
+                    let row = index.row(inList: entries, at: i)
                     cRows[count] = Int32(truncatingIfNeeded: row)
                     count += visited.insertIfAbsent(row) ? 1 : 0
                 }
                 continue
             }
             for i in Int(ranges[2 * b])..<Int(ranges[2 * b + 1]) {
-                let row = Int(UInt32(littleEndian: entries.loadUnaligned(fromByteOffset: i * width, as: UInt32.self)) & mask)
+                let row = index.row(inList: entries, at: i)
                 // a row changed since the build is found through the delta only
                 if let overridden, overridden[row >> 6] & RowBits.mask(row) != 0 { continue }
                 if !visited.insertIfAbsent(row) { continue }
@@ -183,7 +182,6 @@ struct LSHQuery {
         index.sketcher.project(UnsafePointer(s.query), into: s.projectionBuffer, tables: 1)
         let querySketch = index.sketcher.sketch(s.projectionBuffer)
         let sketchedRows = index.info.rows
-        let overridden = index.overridden
         let histogram = s.histogram
         histogram.initialize(repeating: 0, count: 65)
         let ahead = 16
@@ -191,8 +189,7 @@ struct LSHQuery {
             if i + ahead < count, Int(cRows[i + ahead]) < sketchedRows { recsys_prefetch(UnsafeRawPointer(index.sketches + Int(cRows[i + ahead]))) }
             let row = Int(cRows[i])
             // rows changed since the build have no sketch: always kept
-            let changed = row >= sketchedRows || (overridden.map { $0[row >> 6] & RowBits.mask(row) != 0 } ?? false)
-            let h = changed ? 0 : (index.sketches[row] ^ querySketch).nonzeroBitCount
+            let h = index.isChanged(row) ? 0 : (index.sketches[row] ^ querySketch).nonzeroBitCount
             distances[i] = UInt8(h)
             histogram[h] += 1
         }
@@ -216,7 +213,6 @@ struct LSHQuery {
         let query = s.quantizedQueryBuffer(count: quantized.dimension)
         quantized.scaleQuery(UnsafePointer(s.query), into: query, work: s.scoreBuffer(count: quantized.dimension))
         let scores = s.approximateScoreBuffer(count: count)
-        let overridden = index.overridden
         var heap = s.heap
         heap.reset(k: limit)
         let ahead = 16
@@ -224,8 +220,7 @@ struct LSHQuery {
         for i in 0..<count {
             if i + ahead < count, Int(cRows[i + ahead]) < quantized.rows { quantized.prefetch(row: Int(cRows[i + ahead])) }
             let row = Int(cRows[i])
-            let changed = row >= quantized.rows || (overridden.map { $0[row >> 6] & RowBits.mask(row) != 0 } ?? false)
-            let score = changed ? Int32.max : quantized.score(UnsafePointer(query), row: row)
+            let score = index.isChanged(row) ? Int32.max : quantized.score(UnsafePointer(query), row: row)
             scores[i] = score
             heap.insert(score: Float(score), row: row)
         }

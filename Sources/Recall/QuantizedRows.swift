@@ -46,9 +46,8 @@ struct QuantizedRows {
     }
 
     private static func unitRow(_ row: UnsafePointer<Float>, d: Int, cosine: Bool, into y: UnsafeMutablePointer<Float>) {
-        var norm: Float = 0
-        for j in 0..<d { norm += row[j] * row[j] }
-        let f: Float = cosine && norm > 0 ? 1 / norm.squareRoot() : 1
+        let norm = cosine ? VectorMath.norm(row, d) : 0
+        let f: Float = norm > 0 ? 1 / norm : 1
         for j in 0..<d { y[j] = row[j] * f }
     }
 
