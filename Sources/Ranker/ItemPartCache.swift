@@ -39,10 +39,13 @@ final class ItemPartCache: @unchecked Sendable {
         queries.deallocate()
     }
 
-    /// The part in `slot` (a slot this cache handed out).
+    /// The part in `slot` (a slot this cache handed out: a slot from
+    /// anywhere else is a programming error and traps, never a stray read).
     func part(_ slot: Int32) -> UnsafePointer<Float> {
         let s = Int(slot)
-        return UnsafePointer(chunks[s / Self.chunkItems]! + (s % Self.chunkItems) * width)
+        precondition(s >= 0 && s < limit, "item part slot \(s) outside 0..<\(limit)")
+        guard let chunk = chunks[s / Self.chunkItems] else { preconditionFailure("item part slot \(s) was never handed out") }
+        return UnsafePointer(chunk + (s % Self.chunkItems) * width)
     }
 
     /// Whether the item in `slot` has stored features.
@@ -97,17 +100,18 @@ public final class ItemRowIndex: @unchecked Sendable {
         slots = [Int32](repeating: -1, count: count)
     }
 
-    /// The cache slot of each of `rows`, -1 where not yet resolved.
+    /// The cache slot of each of `rows`, -1 where not yet resolved or
+    /// outside the key space (such a row is resolved by id instead).
     func slots<Rows: Collection>(of rows: Rows) -> [Int32] where Rows.Element == Int {
         lock.lock()
         defer { lock.unlock() }
-        return slots.withUnsafeBufferPointer { s in rows.map { s[$0] } }
+        return slots.withUnsafeBufferPointer { s in rows.map { $0 >= 0 && $0 < s.count ? s[$0] : -1 } }
     }
 
-    /// Records resolved slots (entries of -1 are skipped).
+    /// Records resolved slots (entries of -1 and rows outside the key space are skipped).
     func record(rows: [Int], slots resolved: [Int32]) {
         lock.lock()
         defer { lock.unlock() }
-        for (r, s) in zip(rows, resolved) where s >= 0 { slots[r] = s }
+        for (r, s) in zip(rows, resolved) where s >= 0 && r >= 0 && r < slots.count { slots[r] = s }
     }
 }

@@ -89,15 +89,39 @@ package final class ServingState: @unchecked Sendable {
         return switchCount
     }
 
+    /// The view a request reads through: the current one when it shows the
+    /// newest committed snapshot, else a new one.
+    ///
+    /// Rule (read-your-writes): the label a view carries is the id of a read
+    /// transaction begun for it, never `Store.latestSnapshotID`. LMDB writes
+    /// the meta page (which `latestSnapshotID` reads) before it publishes the
+    /// id new readers start at, and syncs in between; a view labelled from the
+    /// meta page could thus carry id N+1 while its transactions see N, and
+    /// every later request would reuse it until the next commit. A read
+    /// transaction's id is what it sees, and transactions the view opens later
+    /// see that snapshot or a newer one, so a view's data is never older than
+    /// its label, and a request begun after a commit returned gets a view
+    /// that holds the commit.
     package func view() throws -> ServingView {
-        lock.lock(); defer { lock.unlock() }
-        let id = served.store.latestSnapshotID
-        // a switch clears `current`, so a view here is of the store served
-        if let c = current, c.snapshotID == id { return c }
-        let v = ServingView(store: served.store, snapshotID: id, models: models, catalogs: catalogs)
-        current = v
-        return v
+        while true {
+            let store = self.store
+            let id = try store.read { $0.snapshotID }
+            hookAfterLabel?()
+            lock.lock(); defer { lock.unlock() }
+            // a switch between the label and here: label the new store's snapshot
+            guard store === served.store else { continue }
+            // a switch clears `current`, so a view here is of the store served;
+            // one labelled newer than `id` (a racing request's) also holds it
+            if let c = current, c.snapshotID >= id { return c }
+            let v = ServingView(store: store, snapshotID: id, models: models, catalogs: catalogs)
+            current = v
+            return v
+        }
     }
+
+    /// Test hook: runs in `view()` after the label is read, before the view is
+    /// chosen (a test commits there to probe the label/transaction window).
+    package var hookAfterLabel: (@Sendable () -> Void)?
 
     /// The snapshot the current view serves, nil when there is none.
     package var currentSnapshotID: Int? {

@@ -49,7 +49,8 @@ package final class ServingView: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let key = RowIndexKey(table: snapshot.table.name, model: ObjectIdentifier(model))
         if let index = rowIndexes[key] { return index }
-        let index = model.rowIndex(count: snapshot.table.count)
+        // rows are numbered up to the slot count (live + deleted), not the live count
+        let index = model.rowIndex(count: snapshot.rows.slots)
         rowIndexes[key] = index
         return index
     }

@@ -81,8 +81,17 @@ public final class ManagedCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     public init() {}
-    public func add() { lock.lock(); count += 1; lock.unlock() }
+    public func add(_ n: Int = 1) { lock.lock(); count += n; lock.unlock() }
     public var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+/// A flag one thread sets and others poll.
+public final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    public init() {}
+    public func set() { lock.lock(); flag = true; lock.unlock() }
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }
 
 /// A store in `dir` with table `t` of 20,000 8-dimensional vectors imported
