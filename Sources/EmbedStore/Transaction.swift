@@ -131,8 +131,18 @@ public final class Transaction: @unchecked Sendable {
 
     /// Reads a blob stored under `key` in a named area (`models`, `index`, `features`, `meta`).
     /// The bytes are the blob as written (its checksum trailer left off).
+    ///
+    /// Rule: a blob of any area but `index` is checked against its trailer on
+    /// every read (feature rows, histories and meta values are small; a model
+    /// is read once per change), and a mismatch throws `damaged` naming it.
+    /// Index parts can be hundreds of megabytes and are opened per snapshot:
+    /// `Store.verify()` checks them, and their readers bound every offset.
     public func blob(_ area: BlobArea, _ key: String) throws -> UnsafeRawBufferPointer? {
-        try get(area.database, Array(key.utf8)).map(BlockTrailer.payload)
+        guard let v = try get(area.database, Array(key.utf8)) else { return nil }
+        if area != .index, BlockTrailer.check(v) == .damaged {
+            throw StoreError.damaged(path: store.path, reason: "the \(area.database.name) value '\(key.map { $0.isASCII && $0.asciiValue! >= 0x20 ? $0 : "/" }.map(String.init).joined())' fails its checksum (run `recsys store verify`)")
+        }
+        return BlockTrailer.payload(v)
     }
 
     /// Writes a blob under `key` in a named area, with a checksum trailer.

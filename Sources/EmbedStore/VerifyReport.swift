@@ -79,6 +79,9 @@ extension Store {
                 }
                 report.areas.append(r)
             }
+            progress?("items")
+            let items = try txn.verifyItems()
+            report.areas.append(VerifyReport.AreaResult(area: "items", checked: items.checked, unchecked: items.checked == 0 ? try txn.itemCount() : 0, damaged: items.damage))
             return report
         }
     }

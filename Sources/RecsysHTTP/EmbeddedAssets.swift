@@ -452,7 +452,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       "name": "Apache-2.0",
       "identifier": "Apache-2.0"
     },
-    "description": "Embedding store, recall and ranking over one LMDB store. Every error is `{\"error\": \"...\"}` with its status. Reads are open on loopback unless `serve --read-token-file` is given; writes are off (403) unless `serve --write-token-file` is given, then need `Authorization: Bearer TOKEN`. Every GET route also answers HEAD; a known path with another method is 405 with `Allow`."
+    "description": "Embedding store, recall and ranking over one LMDB store. Every error is `{\"error\": \"...\"}` with its status. Reads are open on loopback unless `serve --read-token-file` is given; writes are off (403) unless `serve --write-token-file` is given, then need `Authorization: Bearer TOKEN`. Every GET route also answers HEAD; a known path with another method is 405 with `Allow`. Consistency: after a write answered 2xx, every request to the same server begun afterwards sees it (recall by vector, recall by item or user, recommend, rank, get, browse), and a deleted id is in no answer; a write by another process (the command line) is seen by every request begun after it committed."
   },
   "servers": [
     {
