@@ -59,7 +59,7 @@ private func run(_ executable: String, _ arguments: [String], environment: [Stri
         try p.run()
     }
     let pid = p.processIdentifier
-    let killed = ManagedAtomicFlag()
+    let killed = ManagedFlag()
     let watchdog = DispatchWorkItem {
         killed.set()
         kill(pid, SIGKILL)
@@ -79,9 +79,3 @@ public func jsonObject(_ text: String) throws -> Any {
 }
 
 /// A flag set once from another thread.
-private final class ManagedAtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-}
