@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Recall", dependencies: ["EmbedStore", "CKernels"], swiftSettings: simdFlags),
         .target(name: "Ranker", dependencies: ["EmbedStore", "CBLAS", "CKernels"], swiftSettings: simdFlags),
         // offline jobs over raw interaction logs: ranking samples
-        .target(name: "Offline", dependencies: ["EmbedStore"]),
+        .target(name: "Offline", dependencies: ["EmbedStore", "Recall", "CBLAS"]),
         // the recall -> rank pipeline and its caches: one API for the CLI and the service
         .target(name: "Serving", dependencies: ["EmbedStore", "Recall", "Ranker", "CKernels"], swiftSettings: simdFlags),
         // routes, error -> status mapping, metrics: the HTTP face of Serving

@@ -30,5 +30,11 @@ $recsys recall item 1 -k 5
 echo; echo "== train the Embedding+MLP ranker (SparrowRecSys samples, every 5th row held out)"
 $recsys train --samples $data/testSamples.csv --holdout-every 5 --model default
 
-echo; echo "== recommend for user 10292: recall 800 candidates, rank them, keep 10"
+echo; echo "== item neighbours (EASE^R) and histories from the samples' ratings: recommend's default sources"
+$recsys neighbours build --ratings $data/testSamples.csv
+
+echo; echo "== recommend for user 10292: neighbours of the history, item2vec and most popular merged, ranked by recency"
 $recsys recommend user 10292 -k 10 --explain
+
+echo; echo "== the embedding path instead: recall 800 by the user's vector, rank them with the trained model"
+$recsys recommend user 10292 -k 10 --model default --explain

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # From a raw interaction log to a store that answers `recsys recommend`:
 # ranking samples, item2vec and user vectors (with histories), items, the
-# recall index and the ranker, each stage timed.
+# recall index, the ranker and the item neighbours behind recommend's
+# default, each stage timed.
 #
 #   scripts/pipeline.sh RATINGS.csv MOVIES.csv [STORE] [USER]
 #
@@ -33,5 +34,6 @@ stage "item2vec + user vectors" "$recsys" item2vec train --ratings "$ratings" --
 stage "items" "$recsys" items import "$movies"
 stage "recall index" "$recsys" index build --table item2vec
 stage "ranker" "$recsys" train --samples "$work/samples-train.csv" --test "$work/samples-test.csv" --model default
-stage "recommend user $user" "$recsys" recommend user "$user" -k 10
+stage "neighbours (EASE^R)" "$recsys" neighbours build --ratings "$ratings"
+stage "recommend user $user" "$recsys" recommend user "$user" -k 10 --explain
 awk -v t="$(( $(date +%s%N) - start ))" 'BEGIN { printf "== %-28s %6.2f s\n", "total", t / 1e9 }' >&2

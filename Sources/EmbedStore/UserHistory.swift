@@ -11,6 +11,11 @@ extension Transaction {
         return String(decoding: raw, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    /// Deletes every stored history (before writing a new set).
+    public func deleteAllHistories() throws {
+        try deleteBlobs(.features, prefix: "history\u{1}")
+    }
+
     /// Replaces the stored history of `user`.
     public func setHistory(_ items: [String], of user: String) throws {
         guard !user.isEmpty, user.utf8.count < store.maxKeySize - 16 else { throw StoreError.invalidArgument("bad user id '\(user)'") }
@@ -59,7 +64,7 @@ extension Store {
                 events[f[u], default: []].append((time, f[m]))
                 n += 1
             }
-            try txn.deleteBlobs(.features, prefix: "history\u{1}")
+            try txn.deleteAllHistories()
             for (user, list) in events {
                 try txn.setHistory(list.sorted { $0.0 < $1.0 }.map(\.1), of: user)
             }

@@ -12,14 +12,17 @@ public struct RankingMetrics: Sendable {
     public let catalogue: Int
     private(set) var users = 0
     private var hr: [Double], recall: [Double], ndcg: [Double], mrr: [Double]
-    private var covered: [Set<Int>]
+    /// Per K, a flag per catalogue key (keys outside 0..<catalogue are not counted).
+    private var covered: [[Bool]]
+    private var coveredCount: [Int]
 
     public init(ks: [Int], catalogue: Int) {
         self.ks = ks.sorted()
         self.catalogue = catalogue
         hr = Array(repeating: 0, count: ks.count)
         recall = hr; ndcg = hr; mrr = hr
-        covered = Array(repeating: [], count: ks.count)
+        covered = Array(repeating: Array(repeating: false, count: catalogue), count: ks.count)
+        coveredCount = Array(repeating: 0, count: ks.count)
     }
 
     /// Adds one user's ranked list (item keys, best first) and targets.
@@ -29,7 +32,7 @@ public struct RankingMetrics: Sendable {
         for (n, k) in ks.enumerated() {
             var hits = 0, dcg = 0.0, first = 0
             for (i, item) in ranked.prefix(k).enumerated() {
-                covered[n].insert(item)
+                if item >= 0 && item < catalogue && !covered[n][item] { covered[n][item] = true; coveredCount[n] += 1 }
                 if targets.contains(item) {
                     hits += 1
                     dcg += 1 / log2(Double(i + 2))
@@ -56,11 +59,22 @@ public struct RankingMetrics: Sendable {
     public var rows: [Row] {
         let u = Double(max(1, users))
         return ks.indices.map { n in
-            Row(k: ks[n], hr: hr[n] / u, ndcg: ndcg[n] / u, recall: recall[n] / u, mrr: mrr[n] / u, coverage: Double(covered[n].count) / Double(max(1, catalogue)))
+            Row(k: ks[n], hr: hr[n] / u, ndcg: ndcg[n] / u, recall: recall[n] / u, mrr: mrr[n] / u, coverage: Double(coveredCount[n]) / Double(max(1, catalogue)))
         }
     }
 
     public var userCount: Int { users }
+
+    /// Adds another accumulator's users (the same ks and catalogue): lists
+    /// scored in parallel chunks give the figures one pass would.
+    public mutating func merge(_ other: RankingMetrics) {
+        precondition(ks == other.ks && catalogue == other.catalogue, "merging metrics of different cut-offs or catalogues")
+        users += other.users
+        for n in ks.indices {
+            hr[n] += other.hr[n]; recall[n] += other.recall[n]; ndcg[n] += other.ndcg[n]; mrr[n] += other.mrr[n]
+            for i in 0..<catalogue where other.covered[n][i] && !covered[n][i] { covered[n][i] = true; coveredCount[n] += 1 }
+        }
+    }
 }
 
 import Foundation

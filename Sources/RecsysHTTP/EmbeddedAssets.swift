@@ -2765,6 +2765,18 @@ document.addEventListener("DOMContentLoaded", async () => {
           },
           "rank_score": {
             "type": "number"
+          },
+          "sources": {
+            "type": "array",
+            "items": {
+              "enum": [
+                "neighbours",
+                "embedding",
+                "popular"
+              ]
+            },
+            "minItems": 1,
+            "description": "The recall sources that proposed this item (multi-source recall only)."
           }
         },
         "required": [
@@ -2788,8 +2800,10 @@ document.addEventListener("DOMContentLoaded", async () => {
           "recall_method": {
             "enum": [
               "lsh",
-              "exact"
-            ]
+              "exact",
+              "sources"
+            ],
+            "description": "How candidates were recalled: the LSH index or an exact scan of the embedding table, or `sources` (the default when the store holds neighbours: item neighbours of the history, the embedding table and most popular merged; each result says which proposed it)."
           },
           "candidates_requested": {
             "type": "integer"
@@ -2836,6 +2850,17 @@ document.addEventListener("DOMContentLoaded", async () => {
             "items": {
               "$ref": "#/components/schemas/Recommendation"
             }
+          },
+          "sources": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Multi-source recall: the sources merged, in merge order."
+          },
+          "ranking": {
+            "type": "string",
+            "description": "Multi-source recall: how the candidates were ordered."
           }
         },
         "required": [

@@ -15,6 +15,8 @@ package struct RecommendRequest: Sendable {
     package var k = 20
     package var filters: [ItemFilter] = []
     package var includeSeen = false
+    /// The stored neighbours behind the default recall and ranking.
+    package var neighbours = ItemNeighbours.defaultName
 
     package init(user: String, table: String = "item2vec", source: UserVectorSource? = nil, userTable: String = "user", history: [String]? = nil,
                  model: String? = nil, candidates: Int = 800, k: Int = 20, filters: [ItemFilter] = [], includeSeen: Bool = false) {
@@ -35,15 +37,18 @@ package struct RecommendedItem: ItemResult, Encodable {
     package let item: ItemReference
     package let recallScore: Float
     package let rankScore: Float?
+    /// The recall sources that proposed the item (multi-source recall only).
+    package let sources: [MultiSourceRecall.Source]?
 
-    package init(item: Unmanaged<ItemFields>, recallScore: Float, rankScore: Float?) {
+    package init(item: Unmanaged<ItemFields>, recallScore: Float, rankScore: Float?, sources: [MultiSourceRecall.Source]? = nil) {
         self.item = ItemReference(item)
         self.recallScore = recallScore
         self.rankScore = rankScore
+        self.sources = sources
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, title, genres, recallScore = "recall_score", rankScore = "rank_score"
+        case id, title, genres, sources, recallScore = "recall_score", rankScore = "rank_score"
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -51,6 +56,7 @@ package struct RecommendedItem: ItemResult, Encodable {
         try fields.encode(into: &c, id: .id, title: .title, genres: .genres)
         try c.encode(recallScore, forKey: .recallScore)
         try c.encodeIfPresent(rankScore, forKey: .rankScore)
+        try c.encodeIfPresent(sources, forKey: .sources)
     }
 }
 
@@ -78,9 +84,12 @@ package struct RecommendResponse: Encodable {
     package let results: [RecommendedItem]
     /// Keeps the results' items alive.
     package let owner: ItemFieldList.Owner
+    /// Multi-source recall: the sources merged, and how the candidates were ranked.
+    package var sources: [String]? = nil
+    package var ranking: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case user, from, model, note, timings, results
+        case user, from, model, note, timings, results, sources, ranking
         case recallMethod = "recall_method", candidatesRequested = "candidates_requested"
         case candidatesRecalled = "candidates_recalled", candidatesExamined = "candidates_examined"
     }
@@ -90,6 +99,10 @@ package enum Pipeline {
     package static func recommend(_ r: RecommendRequest, view: ServingView) throws -> RecommendResponse {
         guard (1...SearchOptions.maxK).contains(r.k) else { throw ServingError.invalidParameter(name: "k", rule: "must be in 1...\(SearchOptions.maxK), got \(r.k)") }
         guard (1...SearchOptions.maxK).contains(r.candidates) else { throw ServingError.invalidParameter(name: "candidates", rule: "must be in 1...\(SearchOptions.maxK), got \(r.candidates)") }
+        if r.model == nil, r.source != .embedding, let nb = try view.neighbours(r.neighbours),
+           let answer = try recommendFromHistory(r, neighbours: nb, view: view) {
+            return answer
+        }
         let clock = ContinuousClock()
         let tStart = clock.now
         let model = try view.model(r.model) // loaded once per store snapshot in the service

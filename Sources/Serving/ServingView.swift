@@ -59,13 +59,19 @@ package final class ServingView: @unchecked Sendable {
     /// slow build holds up no other request; a racing build's result is dropped).
     package func cached<T>(_ key: String, _ make: () throws -> T) throws -> T {
         lock.lock()
-        if let v = derived[key] as? T { lock.unlock(); return v }
+        // unwrap the stored Any first: `nil as? T` succeeds when T is itself optional
+        if let stored = derived[key], let v = stored as? T { lock.unlock(); return v }
         lock.unlock()
         let v = try make()
         lock.lock(); defer { lock.unlock() }
-        if let first = derived[key] as? T { return first }
-        derived[key] = v
+        if let stored = derived[key], let first = stored as? T { return first }
+        derived[key] = .some(v as Any)  // boxed, so an optional T's nil is cached too, not a removal
         return v
+    }
+
+    /// The stored neighbours `name`, loaded once per snapshot; nil when the store has none.
+    package func neighbours(_ name: String) throws -> ItemNeighbours? {
+        try cached("neighbours\u{1}" + name) { () -> ItemNeighbours? in try store.read { try ItemNeighbours.load($0, name: name) } }
     }
 
     /// `name`, or the most recently trained model when nil; nil when the store has none.

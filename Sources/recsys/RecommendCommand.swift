@@ -16,7 +16,19 @@ struct RecommendCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "user",
             abstract: "Recommend items for a user.",
-            discussion: "Without --model the most recently trained model is used; without any model the recall order is returned, and the output says so."
+            discussion: """
+            When the store holds neighbours (`recsys neighbours build`), the default is multi-source recall over the \
+            user's stored history (or --history): the neighbours of the history items, the nearest items of the last \
+            history items in --table, most popular filling short histories; ranked by neighbour weights with the \
+            latest items weighing most. --explain says which sources proposed each result. --model (or --from \
+            embedding) takes the embedding path instead: recall by the user's vector, ranked by the model (without \
+            --model the most recently trained one; without any model the recall order, and the output says so).
+
+            Examples:
+              recsys recommend user 10292 -k 10 --explain
+              recsys recommend user 10292 --history 1,32,110 --where genres=Comedy
+              recsys recommend user 10292 --model deepcrossing --from embedding
+            """
         )
         @Argument(help: "The user id.") var id: String
         @Option(help: "The item table to recall from.") var table: String = "item2vec"
@@ -39,10 +51,15 @@ struct RecommendCommand: ParsableCommand {
             let response = try Pipeline.recommend(request, view: ServingView(store: s, snapshotID: 0))
             if output.json { printJSON(response); return }
             if let note = response.note { writeStderr("note: \(note)\n") }
-            var t = ResultTable(columns: ["rank", "id", "title", "genres", "recall", "score"])
+            // --explain adds where each result came from (multi-source recall)
+            let tagged = explain && response.sources != nil
+            var t = ResultTable(columns: ["rank", "id", "title", "genres", "recall", "score"] + (tagged ? ["sources"] : []))
             withExtendedLifetime(response.owner) {  // the results refer to their items unretained
                 for (i, r) in response.results.enumerated() {
-                    t.rows.append([.int(i + 1), .text(r.id), .text(r.title ?? ""), .text(r.genres?.joined(separator: "|") ?? ""), .float(Double(r.recallScore)), r.rankScore.map { .float(Double($0)) } ?? .null])
+                    var row: [Cell] = [.int(i + 1), .text(r.id), .text(r.title ?? ""), .text(r.genres?.joined(separator: "|") ?? ""),
+                                                   .float(Double(r.recallScore)), r.rankScore.map { .float(Double($0)) } ?? .null]
+                    if tagged { row.append(.text((r.sources ?? []).map(\.rawValue).joined(separator: "+"))) }
+                    t.rows.append(row)
                 }
             }
             t.print(output)
@@ -51,7 +68,8 @@ struct RecommendCommand: ParsableCommand {
                 writeStderr(String(format: "model load (%@): %.2f ms\n", response.model ?? "none", tm.modelLoadMs))
                 writeStderr(String(format: "user vector (%@): %.2f ms\nrecall (%@): %d candidates from %d examined: %.2f ms\nrank (%@): %.2f ms\ntotal: %.2f ms\n",
                                    response.from, tm.userVectorMs, response.recallMethod, response.candidatesRecalled, response.candidatesExamined, tm.recallMs,
-                                   response.model ?? "no model", tm.rankMs, tm.totalMs))
+                                   response.ranking ?? response.model ?? "no model", tm.rankMs, tm.totalMs))
+                if let sources = response.sources { writeStderr("recall sources, in merge order: \(sources.joined(separator: ", "))\n") }
             }
         }
     }

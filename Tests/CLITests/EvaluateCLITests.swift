@@ -23,10 +23,14 @@ final class EvaluateCLITests: XCTestCase {
         let body = try jsonObject(r.stdout) as! [String: Any]
         XCTAssertEqual(body["users"] as? Int, 40)
         let sources = Dictionary(uniqueKeysWithValues: (body["sources"] as! [[String: Any]]).map { ($0["source"] as! String, $0["rows"] as! [[String: Any]]) })
-        XCTAssertEqual(Set(sources.keys), ["popular", "item-knn", "merged"], "no table, no model: those sources are left out")
+        XCTAssertEqual(Set(sources.keys), ["popular", "item-knn", "ease", "merged", "recommend"], "no table, no model: those sources are left out")
+        XCTAssertEqual(body["neighbours"] as? String, "ease", "a small catalogue learns EASE^R by default")
         XCTAssertEqual(sources["item-knn"]![0]["hr"] as? Double, 1, "the group's last item is its only unseen neighbour")
         XCTAssertEqual(sources["item-knn"]![0]["ndcg"] as? Double, 1)
         XCTAssertLessThan(sources["popular"]![0]["hr"] as! Double, 1)
+        for name in ["ease", "merged", "recommend"] {
+            XCTAssertGreaterThan(sources[name]![0]["hr"] as! Double, sources["popular"]![0]["hr"] as! Double, "\(name) beats most popular at 1")
+        }
         let bad = try recsys(["evaluate", "--ratings", ratings, "--protocol", "time:2", "--store", store])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("--protocol must be"), bad.stderr)

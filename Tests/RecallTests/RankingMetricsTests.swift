@@ -19,4 +19,23 @@ final class RankingMetricsTests: XCTestCase {
         XCTAssertEqual(at3.ndcg, 0.5 * (1 / log2(3.0)) / (1 + 1 / log2(3.0)), accuracy: 1e-12)
         XCTAssertEqual(at3.coverage, 0.6, accuracy: 1e-12)
     }
+
+    /// Users scored in chunks and merged give exactly the one-pass figures
+    /// (evaluate scores its users in parallel).
+    func testMergedChunksEqualOnePass() {
+        var rng = SystemRandomNumberGenerator()
+        let lists = (0..<200).map { _ in (ranked: (0..<20).map { _ in Int.random(in: 0..<50, using: &rng) }, targets: Set([Int.random(in: 0..<50, using: &rng)])) }
+        var one = RankingMetrics(ks: [1, 5, 20], catalogue: 50)
+        var a = one, b = one
+        for (i, l) in lists.enumerated() {
+            one.add(ranked: l.ranked, targets: l.targets)
+            if i % 3 == 0 { a.add(ranked: l.ranked, targets: l.targets) } else { b.add(ranked: l.ranked, targets: l.targets) }
+        }
+        a.merge(b)
+        XCTAssertEqual(a.userCount, one.userCount)
+        for (x, y) in zip(a.rows, one.rows) {
+            XCTAssertEqual(x.coverage, y.coverage)
+            for (p, q) in [(x.hr, y.hr), (x.ndcg, y.ndcg), (x.recall, y.recall), (x.mrr, y.mrr)] { XCTAssertEqual(p, q, accuracy: 1e-12) }
+        }
+    }
 }
