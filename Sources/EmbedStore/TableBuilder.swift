@@ -87,7 +87,7 @@ public final class TableBuilder {
         try validateFinite(vector)
         idKey.removeLast(idKey.count - VersionKeys.idOverhead)
         idKey.append(contentsOf: id)
-        if let old = try pendingIDs.row(of: id) ?? txn.get(.ids, idKey).map({ $0.loadUnaligned(as: UInt32.self) }) {
+        if let old = try pendingIDs.row(of: id) ?? txn.get(.ids, idKey).map({ UInt32(try txn.row(ofIDValue: $0, key: idKey, table: name, slots: rows)) }) {
             guard onDuplicate == .last else {
                 throw StoreError.invalidArgument("duplicate id '\(String(decoding: id, as: UTF8.self))' (use --on-duplicate last to keep the last vector)")
             }
@@ -141,8 +141,7 @@ public final class TableBuilder {
         try pendingIDs.forEach { id, row in
             idKey.removeLast(idKey.count - VersionKeys.idOverhead)
             idKey.append(contentsOf: id)
-            var row = row
-            let fresh = try withUnsafeBytes(of: &row) { rv in try idKey.withUnsafeBytes { try txn.put(.ids, $0, rv, noOverwrite: true) } }
+            let fresh = try txn.putIDValue(idKey, row: row, noOverwrite: true)
             // duplicates are caught when appended, so every pending key is new
             guard fresh else { throw StoreError.invalidArgument("id '\(String(decoding: id, as: UTF8.self))' was stored twice in table '\(name)'") }
         }

@@ -6,13 +6,21 @@ extension Transaction {
     public func tableInfo(_ name: String) throws -> TableInfo? {
         guard !name.isEmpty, name.utf8.count <= store.maxKeySize else { return nil } // no such key can exist
         if readOnly, let cached = tableInfoCache[name] { return cached }
-        guard let v = try get(.tables, Array(name.utf8)) else { return nil }
-        do {
-            let info = try TableInfo.decoder.decode(TableInfo.self, from: Data(v))
-            if readOnly { tableInfoCache[name] = info }
-            return info
-        } catch {
-            throw StoreError.lmdb(operation: "reading metadata of table '\(name)'", code: -30796, message: "corrupt table record")
+        let key = Array(name.utf8)
+        guard let v = try get(.tables, key) else { return nil }
+        let info = try decodeInfo(v, key: key)
+        if readOnly { tableInfoCache[name] = info }
+        return info
+    }
+
+    /// A table record, checked (`SealedValue`).
+    func decodeInfo(_ v: UnsafeRawBufferPointer, key: [UInt8]) throws -> TableInfo {
+        let name = String(decoding: key, as: UTF8.self)
+        guard let json = key.withUnsafeBytes({ SealedValue.json(ofRecord: v, key: $0) }) else {
+            throw StoreError.damaged(path: store.path, reason: "the record of table '\(name)' fails its checksum; `recsys store verify` lists all damage")
+        }
+        do { return try TableInfo.decoder.decode(TableInfo.self, from: Data(json)) } catch {
+            throw StoreError.damaged(path: store.path, reason: "the record of table '\(name)' does not decode")
         }
     }
 
@@ -25,15 +33,16 @@ extension Transaction {
     /// Every table, by name.
     public func tables() throws -> [TableInfo] {
         var out: [TableInfo] = []
-        try scan(.tables, prefix: []) { _, v in
-            out.append(try TableInfo.decoder.decode(TableInfo.self, from: Data(v)))
+        try scan(.tables, prefix: []) { k, v in
+            out.append(try decodeInfo(v, key: Array(k)))
             return true
         }
         return out
     }
 
     func putInfo(_ info: TableInfo) throws {
-        try put(.tables, Array(info.name.utf8), Array(try TableInfo.encoder.encode(info)))
+        let key = Array(info.name.utf8)
+        try put(.tables, key, SealedValue.record(Array(try TableInfo.encoder.encode(info)), key: key))
     }
 
     func nextTableID() throws -> UInt32 {
@@ -156,14 +165,14 @@ extension Transaction {
             throw StoreError.dimensionMismatch(table: name, expected: v.dimension, got: vector.count)
         }
         let keys = VersionKeys(tableID: info.tableID, version: v.version)
-        let existing = try get(.ids, keys.idKey(id)).map { Int($0.loadUnaligned(as: UInt32.self)) }
+        let idKey = keys.idKey(id)
+        let existing = try get(.ids, idKey).map { try self.row(ofIDValue: $0, key: idKey, table: name, slots: v.slots) }
         let row = existing ?? v.slots
         if existing == nil {
             if row >= Int(UInt32.max) { throw StoreError.invalidArgument("table '\(name)' is full") }
             v.slots += 1
             v.count += 1
-            var r = UInt32(row)
-            _ = try withUnsafeBytes(of: &r) { rv in try keys.idKey(id).withUnsafeBytes { try put(.ids, $0, rv) } }
+            try putIDValue(idKey, row: UInt32(row))
             if v.hasIDBlocks {
                 try idCopy.withUTF8 { try writeID(keys: keys, version: v, row: row, id: UnsafeRawBufferPointer($0)) }
             } else {
@@ -186,9 +195,10 @@ extension Transaction {
         try TableName.requireWritable(name, existing: info, by: .pretrained)
         var v = info.current
         let keys = VersionKeys(tableID: info.tableID, version: v.version)
-        guard let rv = try get(.ids, keys.idKey(id)) else { throw StoreError.unknownID(table: name, id: id) }
-        let row = Int(rv.loadUnaligned(as: UInt32.self))
-        try delete(.ids, keys.idKey(id))
+        let idKey = keys.idKey(id)
+        guard let rv = try get(.ids, idKey) else { throw StoreError.unknownID(table: name, id: id) }
+        let row = try self.row(ofIDValue: rv, key: idKey, table: name, slots: v.slots)
+        try delete(.ids, idKey)
         if v.hasIDBlocks { try writeID(keys: keys, version: v, row: row, id: nil) } else { try delete(.ids, keys.rowKey(row)) }
         try put(.ids, keys.deletedKey(row), [])
         try writeRow(keys: keys, version: v, row: row, vector: [Float](repeating: 0, count: v.dimension))

@@ -27,14 +27,16 @@ public struct VectorTable {
 
     /// The row holding `id`, or nil.
     public func row(of id: String) throws -> Int? {
-        guard let v = try txn.get(.ids, keys.idKey(id)) else { return nil }
-        return Int(v.loadUnaligned(as: UInt32.self))
+        let key = keys.idKey(id)
+        guard let v = try txn.get(.ids, key) else { return nil }
+        return try txn.row(ofIDValue: v, key: key, table: name, slots: version.slots)
     }
 
     /// The row holding the id given as UTF-8 bytes, or nil.
     public func row(ofUTF8 id: UnsafeRawBufferPointer) throws -> Int? {
-        guard let v = try txn.get(.ids, keys.idKey(id)) else { return nil }
-        return Int(v.loadUnaligned(as: UInt32.self))
+        let key = keys.idKey(id)
+        guard let v = try txn.get(.ids, key) else { return nil }
+        return try txn.row(ofIDValue: v, key: key, table: name, slots: version.slots)
     }
 
     /// The id stored at `row`, or nil for a deleted or out-of-range row.

@@ -59,7 +59,18 @@ extension Store {
         }
         return try read { txn in
             var report = VerifyReport()
-            for info in try txn.tables() {
+            // table records one by one, so a damaged one is reported, not thrown
+            var infos: [TableInfo] = []
+            var records = VerifyReport.AreaResult(area: "tables", checked: 0, unchecked: 0, damaged: [])
+            try txn.scan(.tables, prefix: []) { k, v in
+                records.checked += 1
+                do { infos.append(try txn.decodeInfo(v, key: Array(k))) } catch StoreError.damaged {
+                    records.damaged.append(String(decoding: k, as: UTF8.self))
+                }
+                return true
+            }
+            report.areas.append(records)
+            for info in infos {
                 progress?("table \(info.name)")
                 report.tables.append(try txn.verify(info, info.current, role: "current"))
                 if let p = info.previous { report.tables.append(try txn.verify(info, p, role: "previous")) }
@@ -117,6 +128,36 @@ extension Transaction {
                 r.damage.append("id block \(b) (\(span)) is missing")
             }
         }
+        try verifyIDValues(keys: keys, version: v, table: info.name, into: &r)
         return r
+    }
+
+    /// Every id key of a version: its value's checksum, its row in range and
+    /// holding that id (by the id blocks), and as many keys as live rows.
+    private func verifyIDValues(keys: VersionKeys, version v: TableVersion, table: String, into r: inout VerifyReport.TableResult) throws {
+        let view = VectorTable(info: try tableInfo(table)!, version: v, txn: self)
+        var live = 0, bad = 0
+        var first: [String] = []
+        try scan(.ids, prefix: keys.prefix + [UInt8(ascii: "i")]) { k, value in
+            live += 1
+            let id = UnsafeRawBufferPointer(rebasing: k[VersionKeys.idOverhead...])
+            var problem: String?
+            if let row = SealedValue.row(ofIDValue: value, key: k) {
+                if Int(row) >= v.slots {
+                    problem = "row \(row) beyond \(v.slots)"
+                } else if let stored = try? view.idBytes(ofRow: Int(row)), !stored.elementsEqual(id) {
+                    problem = "row \(row) holds another id"
+                }
+            } else {
+                problem = "fails its checksum"
+            }
+            if let problem {
+                bad += 1
+                if first.count < 5 { first.append("id '\(String(decoding: id, as: UTF8.self))' \(problem)") }
+            }
+            return true
+        }
+        if bad > 0 { r.damage.append("\(bad) id key(s) damaged: " + first.joined(separator: "; ")) }
+        if live != v.count { r.damage.append("\(live) id keys for \(v.count) live rows") }
     }
 }

@@ -21,25 +21,35 @@ public struct InteractionLog: Sendable {
 
     public var count: Int { users.count }
 
-    /// Reads a CSV log with a header naming its columns (`columns` says
-    /// which play which role). Throws `file:line: reason` on the first bad row.
+    /// Reads a log with a header naming its columns (`columns` says which
+    /// play which role). Throws `file:line: reason` on the first bad row.
+    ///
+    /// Shapes read as they are: comma-separated (quotes as in RFC 4180) or
+    /// tab-separated (a tab in the header; no quoting); RecBole's typed
+    /// headers (`user_id:token`); times as integers, decimals (truncated to
+    /// whole units) or ISO 8601 dates (`2024-05-01`, `2024-05-01T10:30:00Z`,
+    /// `2024-05-01 10:30:00+02:00`: Unix seconds).
     public init(path: String, columns: LogColumns = LogColumns()) throws {
         self.path = path
         let reader: ByteReader
         do { reader = try ByteReader(path: path) } catch { throw OfflineError.unusable(file: path, reason: "cannot be read (\(error))") }
         guard let headerLine = try reader.nextLine() else { throw OfflineError.unusable(file: path, reason: "empty: no header line") }
-        let header = try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: path, line: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-        func column(_ name: String, _ role: String) throws -> Int {
-            guard let i = header.firstIndex(of: name) else {
-                throw OfflineError.badInput(file: path, line: 1, reason: "no \(role) column '\(name)' (columns: \(header.joined(separator: ", ")); name it with --columns \(role)=NAME)")
-            }
-            return i
+        let tabs = headerLine.contains(UInt8(ascii: "\t"))
+        let separator = tabs ? UInt8(ascii: "\t") : UInt8(ascii: ",")
+        let rawHeader = tabs ? String(decoding: headerLine, as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                             : try TextScan.csvStrings(UnsafeBufferPointer(headerLine), file: path, line: 1)
+        let header = rawHeader.map { Self.stripType($0.trimmingCharacters(in: .whitespaces)) }
+        func column(_ role: String, required: Bool) throws -> Int? {
+            if let i = columns.index(of: role, in: header) { return i }
+            guard required || columns.named.contains(role) else { return nil }
+            let name = [columns.user, columns.item, columns.rating, columns.time][["user", "item", "rating", "time"].firstIndex(of: role)!]
+            throw OfflineError.badInput(file: path, line: 1, reason: "no \(role) column '\(name)' (columns: \(header.joined(separator: ", ")); name it with --columns \(role)=NAME)")
         }
-        let userColumn = try column(columns.user, "user"), itemColumn = try column(columns.item, "item")
-        let timeColumn = try column(columns.time, "time")
-        let ratingColumn: Int? = columns.ratingNamed ? try column(columns.rating, "rating") : header.firstIndex(of: columns.rating)
+        let userColumn = try column("user", required: true)!, itemColumn = try column("item", required: true)!
+        let timeColumn = try column("time", required: false)
+        let ratingColumn = try column("rating", required: false)
         implicit = ratingColumn == nil
-        let needed = max(userColumn, itemColumn, timeColumn, ratingColumn ?? 0) + 1
+        let needed = max(userColumn, itemColumn, timeColumn ?? 0, ratingColumn ?? 0) + 1
 
         var userIndex: [String: Int32] = [:], itemIndex: [String: Int32] = [:]
         var fields: [UnsafeBufferPointer<UInt8>] = []
@@ -48,10 +58,10 @@ public struct InteractionLog: Sendable {
             if line.isEmpty { continue }
             let row = UnsafeBufferPointer(line)
             var quotedFields: [String]?
-            if row.contains(UInt8(ascii: "\"")) {
+            if !tabs && row.contains(UInt8(ascii: "\"")) {
                 quotedFields = try TextScan.csvStrings(row, file: path, line: number)
             } else {
-                Self.split(row, into: &fields)
+                Self.split(row, on: separator, into: &fields)
             }
             let n = quotedFields?.count ?? fields.count
             guard n >= needed else { throw OfflineError.badInput(file: path, line: number, reason: "\(n) fields, the header has \(header.count)") }
@@ -59,8 +69,12 @@ public struct InteractionLog: Sendable {
             let user = text(userColumn), item = text(itemColumn)
             guard !user.isEmpty else { throw OfflineError.badInput(file: path, line: number, reason: "empty user id") }
             guard !item.isEmpty else { throw OfflineError.badInput(file: path, line: number, reason: "empty item id") }
-            guard let time = quotedFields.map({ Self.integer(Array($0[timeColumn].utf8)) }) ?? Self.integer(fields[timeColumn]) else {
-                throw OfflineError.badInput(file: path, line: number, reason: "time '\(text(timeColumn))' is not an integer")
+            var time = Int64(users.count)  // no time column: file order
+            if let timeColumn {
+                guard let t = quotedFields.map({ Self.time(Array($0[timeColumn].utf8)) }) ?? Self.time(fields[timeColumn]) else {
+                    throw OfflineError.badInput(file: path, line: number, reason: "time '\(text(timeColumn))' is not a number or an ISO 8601 date")
+                }
+                time = t
             }
             var rating: Float = 1
             if let ratingColumn {
@@ -110,11 +124,11 @@ public struct InteractionLog: Sendable {
         return Float(String(decoding: Array(bytes), as: UTF8.self).trimmingCharacters(in: .whitespaces))
     }
 
-    /// Splits an unquoted CSV line on commas into `fields` (views into `line`).
-    static func split(_ line: UnsafeBufferPointer<UInt8>, into fields: inout [UnsafeBufferPointer<UInt8>]) {
+    /// Splits an unquoted line on `separator` into `fields` (views into `line`).
+    static func split(_ line: UnsafeBufferPointer<UInt8>, on separator: UInt8 = UInt8(ascii: ","), into fields: inout [UnsafeBufferPointer<UInt8>]) {
         fields.removeAll(keepingCapacity: true)
         var start = 0
-        for i in 0..<line.count where line[i] == UInt8(ascii: ",") {
+        for i in 0..<line.count where line[i] == separator {
             fields.append(UnsafeBufferPointer(rebasing: line[start..<i]))
             start = i + 1
         }

@@ -6,14 +6,20 @@ import RecsysTestSupport
 import XCTest
 
 final class ServeEndToEndTests: XCTestCase {
-    func get(_ url: String) -> (Int, String) {
+    func get(_ url: String) -> (Int, String) { request(url) }
+
+    /// One request with a 30 s timeout; status 0 when it got no answer.
+    func request(_ url: String, method: String = "GET", body: String? = nil) -> (Int, String) {
+        var r = URLRequest(url: URL(string: url)!, timeoutInterval: 30)
+        r.httpMethod = method
+        r.httpBody = body.map { Data($0.utf8) }
         let sem = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result = (0, "")
-        URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
+        URLSession.shared.dataTask(with: r) { data, response, _ in
             result = ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))
             sem.signal()
         }.resume()
-        sem.wait()
+        guard sem.wait(timeout: .now() + 35) == .success else { return (0, "timed out") }
         return result
     }
 

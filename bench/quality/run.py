@@ -9,8 +9,8 @@ order; `last` holds out each user's last positive, `time:F` the positives
 after the F quantile of event times. The peers are trained on exactly the
 training positives recsys uses. Each peer gets a small grid tuned on a
 validation split cut from training (each user's second-to-last positive);
-recsys is tuned the same way (neighbours kept per item and the ranking's
-recency decay, by recommend's NDCG@10) and no more. recsys's rows are
+recsys is tuned the same way (neighbours kept per item, EASE^R's lambda and
+the ranking's recency decay, by recommend's NDCG@10) and no more. recsys's rows are
 `recsys evaluate`'s sources: `recommend` is the default final list,
 `merged` the candidates it ranks.
 
@@ -174,8 +174,7 @@ def run_recsys(ratings, protocol, min_rating, params, work, validation=False):
     for validation, without the validation item); the neighbours are learned
     by evaluate itself from the same training positives."""
     store = os.path.join(work, f"s-{validation}.lmdb")
-    t_i2v = 0.0
-    if not os.path.exists(store):
+    if store not in I2V_SECONDS:
         hold = 2 if validation else 1
         t0 = time.perf_counter()
         if protocol == "last":
@@ -183,13 +182,16 @@ def run_recsys(ratings, protocol, min_rating, params, work, validation=False):
         else:
             cut = time_cut(ratings, float(protocol[5:]))
             recsys(["item2vec", "train", "--ratings", ratings, "--table", "item2vec", "--min-count", "5", "--before", str(cut), "--min-rating", str(min_rating)], store)
-        t_i2v = time.perf_counter() - t0
+        I2V_SECONDS[store] = time.perf_counter() - t0
     path = os.path.join(work, "validation.csv") if validation else ratings
     args = ["evaluate", "--ratings", path, "--protocol", protocol, "--min-rating", str(min_rating), "--json"]
     for k, v in params.items():
         args += [f"--{k}", str(v)]
     out = json.loads(recsys(args, store))
-    return out, t_i2v
+    return out, I2V_SECONDS[store]
+
+
+I2V_SECONDS = {}  # item2vec's training time per store (trained once, counted in every row that uses it)
 
 
 def time_cut(path, f):
@@ -205,8 +207,11 @@ def main():
     ap.add_argument("--ratings", default=os.path.join(ROOT, "..", "shared", "data", "movielens-small", "ratings.csv"))
     ap.add_argument("--protocol", default="last")
     ap.add_argument("--min-rating", type=float, default=3.5)
+    ap.add_argument("--implicit", action="store_true", help="drop the rating column: every event is a positive (a purchase-log shape)")
     ap.add_argument("-o", "--output")
     a = ap.parse_args()
+    if a.implicit:
+        a.min_rating = float("-inf")
     rows, items, by_user = load(a.ratings, a.min_rating)
     n_items = len(items)
     times = [r[3] for r in rows]
@@ -214,6 +219,14 @@ def main():
     # validation: for `last`, each user's second-to-last positive, from the training part only
     vh, vt = split(by_user, a.min_rating, "last", holdout_extra=1) if a.protocol == "last" else split(by_user, a.min_rating, a.protocol, times=[t for t in times if t < sorted(times)[int(len(times) * float(a.protocol[5:]))]])
     work = tempfile.mkdtemp(prefix="recsys-quality-")
+    # recsys reads the log itself; --implicit gives it one without ratings
+    log = a.ratings
+    if a.implicit:
+        log = os.path.join(work, "implicit.csv")
+        with open(log, "w") as fh:
+            fh.write("userId,movieId,timestamp\n")
+            for u, m, r, t, i in rows:
+                fh.write(f"{u},{m},{int(t) if t == int(t) else t}\n")
     # the validation log for recsys: each user's events up to the validation target (later ones dropped)
     if a.protocol == "last":
         keep = set()
@@ -224,10 +237,10 @@ def main():
                 pos_rank[u] = pos[-2]
         import csv
         with open(os.path.join(work, "validation.csv"), "w") as fh:
-            fh.write("userId,movieId,rating,timestamp\n")
+            fh.write("userId,movieId,timestamp\n" if a.implicit else "userId,movieId,rating,timestamp\n")
             for u, m, r, t, i in rows:
                 if u in pos_rank and t <= pos_rank[u]:
-                    fh.write(f"{u},{m},{r},{int(t) if t == int(t) else t}\n")
+                    fh.write(f"{u},{m},{int(t) if t == int(t) else t}\n" if a.implicit else f"{u},{m},{r},{int(t) if t == int(t) else t}\n")
     results = []
     for name, (fn, grid) in GRIDS.items():
         best = None
@@ -248,24 +261,28 @@ def main():
     # the time split keeps the defaults), chosen by recommend's NDCG@10
     best = (None, {})
     if a.protocol == "last":
-        for nb in (100, 200, 400):
-            for decay in (0.7, 0.8, 0.9):
-                params = {"neighbours": nb, "decay": decay}
-                out, _ = run_recsys(a.ratings, a.protocol, a.min_rating, params, work, validation=True)
-                src = {s["source"]: s for s in out["sources"]}
-                score = src["recommend"]["rows"][0]["ndcg"]
-                print(f"recsys validation {params}: recommend ndcg@10 {score:.4f}", file=sys.stderr)
-                if best[0] is None or score > best[0]:
-                    best = (score, params)
-    out, t_i2v = run_recsys(a.ratings, a.protocol, a.min_rating, best[1], work)
-    # the whole system's time: item2vec, the neighbours, every user's lists
-    total = t_i2v + out["training_seconds"] + out["seconds"]
-    for s in out["sources"]:
-        m = {r["k"]: r for r in s["rows"]}
-        results.append((f"recsys {s['source']}", best[1] or "defaults", m, total))
-    lines = [f"# Top-N quality: {os.path.basename(a.ratings)}, protocol {a.protocol}, positives rating >= {a.min_rating}", "",
+        for nb, decay, lam in [(n, d, l) for n in (100, 200, 400) for d in (0.7, 0.8, 0.9) for l in (50, 300)]:
+            params = {"neighbours": nb, "decay": decay, "lambda": lam}
+            out, _ = run_recsys(log, a.protocol, a.min_rating, params, work, validation=True)
+            src = {s["source"]: s for s in out["sources"]}
+            score = src["recommend"]["rows"][0]["ndcg"]
+            print(f"recsys validation {params}: recommend ndcg@10 {score:.4f}", file=sys.stderr)
+            if best[0] is None or score > best[0]:
+                best = (score, params)
+    # the defaults, untuned, then the tuned choice (when there was a validation grid)
+    for label, params in [("defaults", {})] + ([("tuned", best[1])] if best[1] else []):
+        out, t_i2v = run_recsys(log, a.protocol, a.min_rating, params, work)
+        # the whole system's time: item2vec, the neighbours, every user's lists
+        total = t_i2v + out["training_seconds"] + out["seconds"]
+        for s in out["sources"]:
+            if label == "tuned" and s["source"] not in ("merged", "recommend"):
+                continue
+            m = {r["k"]: r for r in s["rows"]}
+            results.append((f"recsys {s['source']}", params or "defaults", m, total))
+    shape = "implicit (rating column dropped: every event positive)" if a.implicit else f"positives rating >= {a.min_rating}"
+    lines = [f"# Top-N quality: {os.path.basename(a.ratings)}, protocol {a.protocol}, {shape}", "",
              f"Users scored: {len(hist)}; items: {n_items}; full ranking, training items excluded. "
-             f"Generated by `bench/quality/run.py --protocol {a.protocol} --min-rating {a.min_rating}` at commit "
+             f"Generated by `bench/quality/run.py --protocol {a.protocol} {'--implicit' if a.implicit else f'--min-rating {a.min_rating}'}` at commit "
              f"{subprocess.run(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}.", "",
              "| system | tuned | HR@10 | NDCG@10 | HR@50 | NDCG@100 | Recall@100 | Recall@800 | MRR@10 | coverage@10 | seconds (train + all lists) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
