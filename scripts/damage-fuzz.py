@@ -25,6 +25,8 @@ COMMANDS = [
     ["recall", "user", "10292", "-k", "20", "--json"],
     ["rank", "--model", "m", "--user", "10292", "1", "2", "318", "--json"],
     ["recommend", "user", "10292", "-k", "5", "--json"],
+    ["recommend", "user", "10292", "-k", "5", "--model", "m", "--json"],
+    ["neighbours", "list", "--json"],
 ]
 
 
@@ -56,13 +58,16 @@ def build(binary, store):
              ["embedding", "import", DATA + "/userEmb.csv", "--table", "user", "--kind", "user"],
              ["items", "import", DATA + "/movies.csv"],
              ["index", "build", "--table", "item2vec"],
-             ["train", "--samples", DATA + "/testSamples.csv", "--holdout-every", "5", "--model", "m", "--epochs", "1"]]
+             ["train", "--samples", DATA + "/testSamples.csv", "--holdout-every", "5", "--model", "m", "--epochs", "1"],
+             ["neighbours", "build", "--ratings", DATA + "/testSamples.csv"]]
     for s in steps:
         subprocess.run([binary] + s + ["--store", store], check=True, capture_output=True)
 
 
 NEEDLES = [b'"dimension"', b'"rowsPerBlock"', b'"generation"', b'Toy Story', b'Jumanji', b'items-versions',
-           b'items-stamp', b'movieId', b'history\x01', b'RCK1']
+           b'items-stamp', b'movieId', b'history\x01', b'RCK1', b'neighbours\x01',
+           # id keys of the first tables' first versions: their row values follow the key
+           b'\x00\x00\x00\x01\x00\x00\x00\x01i', b'\x00\x00\x00\x02\x00\x00\x00\x01i']
 
 
 def aimed_offsets(data):
@@ -110,6 +115,7 @@ def main():
     ap.add_argument("--cases", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "recsys"))
+    ap.add_argument("--keep", type=int, help="stop after this case and keep its damaged store (path printed) to reproduce a finding")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     work = tempfile.mkdtemp(prefix="recsys-fuzz-")
@@ -125,6 +131,11 @@ def main():
         os.makedirs(store)
         damaged, kind = mutate(original, rng, aimed)
         open(os.path.join(store, "data.mdb"), "wb").write(damaged)
+        if a.keep is not None and case < a.keep:
+            continue
+        if a.keep is not None:
+            print(f"case {case} ({kind}): {store}")
+            return 0
         vrc, _ = run(a.binary, store, ["store", "verify"])
         commands += 1
         if vrc == "hang" or (isinstance(vrc, int) and vrc not in (0, 1)):

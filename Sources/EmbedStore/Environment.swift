@@ -142,6 +142,7 @@ public final class Store: @unchecked Sendable {
         mdb_env_set_maxdbs(env, MDB_dbi(Database.allCases.count + 2))
         mdb_env_set_maxreaders(env, 512)
         mdb_env_set_mapsize(env, mapSize)
+        mdb_env_set_assert(env, lmdbAssertion)
         rc = mdb_env_open(env, path, UInt32(flags), 0o644)
         if rc != 0 { mdb_env_close(env); return (nil, rc) }
         return (env, 0)
@@ -348,4 +349,21 @@ func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws {
     if rc != 0 {
         throw StoreError.lmdb(operation: operation(), code: rc, message: String(cString: mdb_strerror(rc)))
     }
+}
+
+/// LMDB's last word on a page it cannot trust (an assertion inside
+/// liblmdb, which would `abort()` right after this returns): the process
+/// says the store is damaged and where, and exits with status 1 instead of
+/// dying by a signal. Nothing can continue safely at that point (LMDB's
+/// cursor state is undefined), so it does not return. Paths that may meet
+/// damage walk the B-trees first (`requireSoundStructure`) and report it as
+/// an error; this is the net under the others.
+private let lmdbAssertion: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Void = { env, message in
+    var p: UnsafePointer<CChar>?
+    if let env { mdb_env_get_path(env, &p) }
+    let path = p.map { String(cString: $0) } ?? "(unknown)"
+    let text = "error: the store at \(path) is damaged: LMDB met a page it cannot trust (\(message.map { String(cString: $0) } ?? "no detail")); "
+        + "nothing more was read. `recsys store verify` reports the damage; restore from a snapshot or a copy made with `mdb_copy`\n"
+    text.withCString { _ = write(2, $0, strlen($0)) }
+    _exit(1)
 }

@@ -13,7 +13,7 @@ public struct ItemFilter: Sendable, Hashable {
     /// Parses `COL=VAL`.
     public init(parsing text: String) throws {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-            throw StoreError.invalidArgument("--where expects COLUMN=VALUE, got '\(text)'")
+            throw StoreError.invalidArgument("a filter is COLUMN=VALUE, got '\(text)'")
         }
         column = String(text[..<eq])
         value = String(text[text.index(after: eq)...])

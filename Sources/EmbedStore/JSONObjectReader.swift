@@ -24,7 +24,9 @@ public enum JSONObjectReader {
 }
 
 /// What was wrong with a body, and in which field (`""`: the body itself).
-public struct JSONFieldError: Error, Equatable, Sendable {
+public struct JSONFieldError: ClassifiedError, Equatable, Sendable {
+    public var kind: ErrorKind { .invalid }
+    public var code: String { wrongType ? "wrong_type" : "invalid_body" }
     public let path: String
     public let problem: String
     /// The value is well-formed JSON of another type than the field takes.

@@ -16,7 +16,7 @@ public struct Remedy: Sendable, Equatable {
 }
 
 /// An error stated as a problem plus an optional remedy.
-public protocol ExplainedError: Error, CustomStringConvertible {
+public protocol ExplainedError: ClassifiedError, CustomStringConvertible {
     /// What is wrong, naming no command, option or route.
     var problem: String { get }
     var remedy: Remedy? { get }

@@ -25,6 +25,33 @@ public enum StoreError: ExplainedError, Equatable, Sendable {
     /// `needed` is the estimate a job checked before starting, if any.
     case diskFull(path: String, available: Int, needed: Int?)
 
+    public var kind: ErrorKind {
+        switch self {
+        case .unknownTable, .unknownID, .notFound: return .notFound
+        case .dimensionMismatch, .invalidArgument, .badInput: return .invalid
+        case .damaged: return .damaged
+        case .readOnly: return .unavailable
+        case .diskFull: return .storageFull
+        case .lmdb, .io: return .failed
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .lmdb: return "store_failure"
+        case .unknownTable: return "unknown_table"
+        case .unknownID: return "unknown_id"
+        case .dimensionMismatch: return "dimension_mismatch"
+        case .invalidArgument: return "invalid_argument"
+        case .badInput: return "bad_input"
+        case .io: return "io_error"
+        case .notFound: return "not_found"
+        case .damaged: return "store_damaged"
+        case .readOnly: return "store_read_only"
+        case .diskFull: return "disk_full"
+        }
+    }
+
     public var remedy: Remedy? {
         switch self {
         case .unknownTable: return Remedy(commandLine: "see `recsys embedding list`", http: "GET /v1/tables lists them")

@@ -126,6 +126,9 @@ extension Store {
     @discardableResult
     public func exportVectors(table: String, to path: String, format: VectorFormat, progress: ProgressHandler? = nil) throws -> Int {
         try read { txn in
+            // The checks below walk id keys with a cursor: LMDB's pages first, so
+            // a damaged page is an error here, not an assertion inside LMDB.
+            try txn.requireSoundStructure()
             let t = try txn.table(table)
             // An export reads every block anyway: checking them first costs
             // little beside the formatting and keeps damage out of the copy.

@@ -54,7 +54,7 @@ public struct VectorTable {
     func idBlock(_ index: Int) throws -> IDBlock? {
         guard let v = try txn.get(.ids, keys.idBlock(index)) else { return nil }
         guard let block = IDBlock(v) else {
-            throw StoreError.lmdb(operation: "reading the ids of block \(index) of table '\(name)'", code: -30796, message: "malformed id block: store is damaged")
+            throw StoreError.damaged(path: txn.store.path, reason: "id block \(index) of table '\(name)' is malformed; `recsys store verify` lists all damage")
         }
         return block
     }

@@ -11,6 +11,22 @@ public enum RankerError: ExplainedError, Equatable, Sendable {
     /// A training option is invalid.
     case badOption(String)
 
+    public var kind: ErrorKind {
+        switch self {
+        case .unknownModel: return .notFound
+        case .badSpec, .badSamples, .badOption: return .invalid
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .badSpec: return "bad_spec"
+        case .badSamples: return "bad_samples"
+        case .unknownModel: return "unknown_model"
+        case .badOption: return "invalid_option"
+        }
+    }
+
     public var remedy: Remedy? {
         guard case let .unknownModel(name) = self else { return nil }
         return Remedy(commandLine: "train one with `recsys train --model \(name)`", http: "GET /v1/models lists the models")

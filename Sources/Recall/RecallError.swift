@@ -13,6 +13,23 @@ public enum RecallError: ExplainedError, Equatable, Sendable {
     /// The table has no index.
     case noIndex(String)
 
+    public var kind: ErrorKind {
+        switch self {
+        case .noUserVector: return .notFound
+        case .dimensionMismatch, .emptyTable, .invalidParameter, .noIndex: return .invalid
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .dimensionMismatch: return "dimension_mismatch"
+        case .emptyTable: return "empty_table"
+        case .noUserVector: return "no_user_vector"
+        case .invalidParameter: return "invalid_parameter"
+        case .noIndex: return "no_index"
+        }
+    }
+
     public var remedy: Remedy? {
         switch self {
         case let .noUserVector(_, remedy): return remedy

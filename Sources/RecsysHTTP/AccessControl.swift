@@ -42,7 +42,7 @@ package struct AccessControl: Sendable {
     /// nil when `request` may use a write route, else the 403 or 401 answer.
     package func refuseWrite(_ request: Request) -> Response? {
         guard let writeToken else {
-            return ErrorResponse.json(.forbidden, "writes are disabled: start `recsys serve` with --write-token-file FILE to allow them")
+            return ErrorResponse.response(for: HTTPRequestError.writesDisabled)
         }
         return Self.matches(request, [writeToken]) ? nil : Self.unauthorized("writes need the header Authorization: Bearer <write token>")
     }
@@ -55,7 +55,7 @@ package struct AccessControl: Sendable {
     }
 
     private static func unauthorized(_ message: String) -> Response {
-        var r = ErrorResponse.json(.unauthorized, message)
+        var r = ErrorResponse.response(for: HTTPRequestError.unauthorized(message))
         r.headers[.wwwAuthenticate] = "Bearer"
         return r
     }

@@ -2294,10 +2294,16 @@ document.addEventListener("DOMContentLoaded", async () => {
           "error": {
             "type": "string",
             "description": "What was wrong, naming the parameter or field."
+          },
+          "code": {
+            "type": "string",
+            "pattern": "^[a-z0-9_]+$",
+            "description": "Stable and machine-readable (e.g. `unknown_table`, `invalid_parameter`, `store_damaged`): match on this, not on the message, which may be reworded."
           }
         },
         "required": [
-          "error"
+          "error",
+          "code"
         ],
         "additionalProperties": false
       },

@@ -6,55 +6,103 @@ import Recall
 import Serving
 
 /// A request the HTTP layer itself refuses, before any module sees it.
-package enum HTTPRequestError: Error, CustomStringConvertible {
+package enum HTTPRequestError: ClassifiedError, CustomStringConvertible {
     /// A path or query parameter is malformed or out of range (400).
     case invalidParameter(name: String, rule: String)
     /// The body is not the JSON the route takes (400).
     case invalidBody(String)
     /// The body is larger than the route accepts (413).
     case bodyTooLarge(limit: Int)
+    /// No route has this path (404).
+    case noRoute(method: String, path: String)
+    /// The path has routes, none for this method (405; the answer lists them in `Allow`).
+    case methodNotAllowed(method: String, path: String, allowed: [String])
+    /// No such static file (404).
+    case noFile(String)
+    /// The service was started without a write token (403).
+    case writesDisabled
+    /// The request lacks the token the route needs (401).
+    case unauthorized(String)
+
+    package var kind: ErrorKind {
+        switch self {
+        case .invalidParameter, .invalidBody, .methodNotAllowed, .unauthorized: return .invalid
+        case .bodyTooLarge: return .tooLarge
+        case .noRoute, .noFile: return .notFound
+        case .writesDisabled: return .unavailable
+        }
+    }
+
+    package var code: String {
+        switch self {
+        case .invalidParameter: return "invalid_parameter"
+        case .invalidBody: return "invalid_body"
+        case .bodyTooLarge: return "body_too_large"
+        case .noRoute: return "no_route"
+        case .methodNotAllowed: return "method_not_allowed"
+        case .noFile: return "no_file"
+        case .writesDisabled: return "writes_disabled"
+        case .unauthorized: return "unauthorized"
+        }
+    }
+
+    /// Statuses more specific than the kind's.
+    var status: HTTPResponse.Status? {
+        switch self {
+        case .methodNotAllowed: return .methodNotAllowed
+        case .writesDisabled: return .forbidden
+        case .unauthorized: return .unauthorized
+        case .invalidParameter, .invalidBody, .bodyTooLarge, .noRoute, .noFile: return nil
+        }
+    }
 
     package var description: String {
         switch self {
         case let .invalidParameter(name, rule): return "\(name) \(rule)"
         case let .invalidBody(message): return message
         case let .bodyTooLarge(limit): return "request body over \(limit) bytes"
+        case let .noRoute(method, path): return "no route \(method) \(path)"
+        case let .methodNotAllowed(method, path, allowed): return "\(method) is not allowed on \(path); allowed: \(allowed.joined(separator: ", "))"
+        case let .noFile(name): return "no file '\(name)'"
+        case .writesDisabled: return "writes are disabled: start `recsys serve` with --write-token-file FILE to allow them"
+        case let .unauthorized(message): return message
         }
     }
 }
 
 /// The one place where errors become HTTP statuses: every route answers an
-/// error with `{"error": "..."}` and the status its type and case carry.
+/// error with `{"error": "...", "code": "..."}` and the status its kind
+/// carries (`ErrorKind`).
 package enum ErrorResponse {
-    /// The status for `error`: 404 for what names something absent (a table,
-    /// an id, a user with no vector, a model), 413 for an oversized body, 400
-    /// for every other error a request can cause, 503 for a write to a
-    /// read-only store, 500 for the store's own failures and the unexpected.
+    /// The status of each kind: exhaustive, so a new kind must pick one.
+    package static func status(of kind: ErrorKind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalid: return .badRequest
+        case .notFound: return .notFound
+        case .tooLarge: return .contentTooLarge
+        // damaged data: this replica cannot answer; a load balancer may ask another
+        case .damaged, .unavailable: return .serviceUnavailable
+        case .storageFull: return HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .failed: return .internalServerError
+        }
+    }
+
+    /// The status for `error`; 500 for an error recsys did not raise.
     package static func status(for error: Error) -> HTTPResponse.Status {
         switch error {
-        case let e as StoreError:
-            switch e {
-            case .unknownTable, .unknownID, .notFound: return .notFound
-            case .damaged, .lmdb, .io: return .internalServerError
-            case .readOnly: return .serviceUnavailable
-            case .diskFull: return HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
-            default: return .badRequest
-            }
-        case let e as RecallError:
-            if case .noUserVector = e { return .notFound }
-            return .badRequest
-        case let e as RankerError:
-            if case .unknownModel = e { return .notFound }
-            return .badRequest
-        case is ServingError:
-            return .badRequest
-        case let e as HTTPRequestError:
-            if case .bodyTooLarge = e { return .contentTooLarge }
-            return .badRequest
-        case let e as HTTPError:
-            return e.status
-        default:
-            return .internalServerError
+        case let e as HTTPRequestError: return e.status ?? status(of: e.kind)
+        case let e as ClassifiedError: return status(of: e.kind)
+        case let e as HTTPError: return e.status
+        default: return status(of: .failed)
+        }
+    }
+
+    /// The stable code for `error`.
+    package static func code(for error: Error) -> String {
+        switch error {
+        case let e as ClassifiedError: return e.code
+        case let e as HTTPError: return e.status == .notFound ? "no_route" : "http_\(e.status.code)"
+        default: return "internal_error"
         }
     }
 
@@ -67,16 +115,11 @@ package enum ErrorResponse {
         case let e as CustomStringConvertible: message = e.description
         default: message = "\(error)"
         }
-        return json(status(for: error), message)
+        return Service.json(["error": message, "code": code(for: error)], status: status(for: error))
     }
 
     /// Runs a handler and answers any error it throws as JSON; never lets one escape as a crash.
     package static func guarded(_ body: () throws -> Response) throws -> Response {
         do { return try body() } catch { return response(for: error) }
-    }
-
-    /// `{"error": message}` with `status`.
-    package static func json(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        Service.json(["error": message], status: status)
     }
 }

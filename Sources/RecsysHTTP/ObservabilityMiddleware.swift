@@ -36,14 +36,14 @@ package struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddlewar
                 let allowed = routes.methods(matching: request.uri.path)
                 if !allowed.isEmpty {
                     status = 405
-                    var response = ErrorResponse.json(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); allowed: \(allowed.map(\.rawValue).joined(separator: ", "))")
+                    var response = ErrorResponse.response(for: HTTPRequestError.methodNotAllowed(method: "\(request.method)", path: request.uri.path, allowed: allowed.map(\.rawValue)))
                     response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
                     return response
                 }
             }
             status = Int(error.status.code)
-            let message = error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.body ?? "\(error.status)"
-            return ErrorResponse.json(error.status, message)
+            if error.status == .notFound { return ErrorResponse.response(for: HTTPRequestError.noRoute(method: "\(request.method)", path: request.uri.path)) }
+            return ErrorResponse.response(for: error)
         } catch let error as HTTPResponseError {
             status = Int(error.status.code)
             throw error

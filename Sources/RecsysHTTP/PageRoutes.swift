@@ -14,7 +14,7 @@ extension Service {
         routes.get("/static/{file}") { _, context in
             let name = try context.parameters.require("file")
             // pages are not static files: each has its own path
-            guard !name.hasSuffix(".html") else { return ErrorResponse.json(.notFound, "no file '\(name)'") }
+            guard !name.hasSuffix(".html") else { return ErrorResponse.response(for: HTTPRequestError.noFile(name)) }
             return asset(name)
         }
         routes.get("/openapi.json") { _, _ in asset("openapi.json") }
@@ -22,7 +22,7 @@ extension Service {
 
     /// An embedded file with its content type; 404 JSON when there is none.
     static func asset(_ name: String) -> Response {
-        guard let file = EmbeddedAssets.files[name] else { return ErrorResponse.json(.notFound, "no file '\(name)'") }
+        guard let file = EmbeddedAssets.files[name] else { return ErrorResponse.response(for: HTTPRequestError.noFile(name)) }
         var headers: HTTPFields = [.contentType: file.contentType, .cacheControl: "no-cache"]
         // scripts and styles only from this origin; pages may not be framed elsewhere
         headers[.contentSecurityPolicy] = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"

@@ -14,7 +14,7 @@ package struct StoreGuardMiddleware<Context: RequestContext>: RouterMiddleware {
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do { try state.store.requireDataFileIntact() } catch {
-            return ErrorResponse.json(.serviceUnavailable, "\(error)")
+            return ErrorResponse.response(for: error)
         }
         return try await next(request, context)
     }

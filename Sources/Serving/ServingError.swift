@@ -9,6 +9,19 @@ package enum ServingError: ExplainedError, Equatable {
     /// The request names no user, vector or history to build the query from (400).
     case missingQuery
 
+    package var kind: ErrorKind {
+        switch self {
+        case .invalidParameter, .missingQuery: return .invalid
+        }
+    }
+
+    package var code: String {
+        switch self {
+        case .invalidParameter: return "invalid_parameter"
+        case .missingQuery: return "missing_query"
+        }
+    }
+
     package var problem: String {
         switch self {
         case let .invalidParameter(name, rule): return "\(name) \(rule)"

@@ -58,19 +58,20 @@ struct Recsys: ParsableCommand {
 /// or nil for usage errors and the unexpected.
 func userErrorMessage(_ error: Error) -> String? {
     switch error {
-    case let e as StoreError: return e.description
-    case let e as RecallError: return e.description
-    case let e as RankerError: return e.description
-    case let e as OfflineError: return e.description
+    // every error recsys raises classifies itself, and prints one way
+    case let e as ExplainedError: return e.description
+    case let e as ClassifiedError & CustomStringConvertible: return e.description
     case let e as CLIError: return e.message
     default: return nil
     }
 }
 
 /// A user error raised by the command line itself.
-struct CLIError: Error {
+struct CLIError: ClassifiedError {
     let message: String
     init(_ message: String) { self.message = message }
+    var kind: ErrorKind { .invalid }
+    var code: String { "invalid_option" }
 }
 
 /// `--store PATH`, shared by every command.

@@ -90,6 +90,11 @@ final class NeighboursCLITests: XCTestCase {
         XCTAssertTrue(results.contains { ($0["sources"] as! [String]).contains("embedding") }, "\(results)")
         XCTAssertFalse(results.contains { $0["id"] as? String == "a2" && ($0["sources"] as! [String]) == ["embedding"] }, "\(results)")
 
+        // a serving error prints like every other error: `error: ...`, exit 1
+        r = try recsys(["recommend", "user", "u0", "-k", "0", "--store", store])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("error: k must be in 1..."), r.stderr)
+
         // --model takes the embedding path: no model stored, so it says which
         r = try recsys(["recommend", "user", "u0", "--model", "none", "--store", store])
         XCTAssertEqual(r.status, 1)

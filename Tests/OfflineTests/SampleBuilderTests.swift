@@ -118,10 +118,10 @@ final class SampleBuilderTests: XCTestCase {
         let dir = TempDir()
         let cases: [(String, String, String)] = [
             ("userId,movieId,timestamp,rating\n1,1,5,4.0\n1,2,6,x\n", "ratings.csv:3: rating 'x' is not a number", ""),
-            ("userId,item,rating,timestamp\n1,1,4.0,5\n", "ratings.csv:1: no item column 'movieId'", ""),
+            ("userId,thing,rating,timestamp\n1,1,4.0,5\n", "ratings.csv:1: no item column 'movieId'", ""),
             ("userId,movieId,rating,timestamp\n1,1,4.0,5\n1,99,4.0,6\n", "ratings.csv:3: item '99' is not in", ""),
             ("", "ratings.csv: empty", ""),
-            ("userId,movieId,rating,timestamp\n1,1,4.0,later\n", "ratings.csv:2: time 'later' is not an integer", ""),
+            ("userId,movieId,rating,timestamp\n1,1,4.0,later\n", "ratings.csv:2: time 'later' is not a number or an ISO 8601 date", ""),
             ("userId,movieId,rating,timestamp\n1,1\n", "ratings.csv:2: 2 fields", ""),
         ]
         for (ratings, message, _) in cases {
