@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "RecsysHTTPTests",
             dependencies: [
-                "RecsysHTTP", "Serving", "EmbedStore", "RecsysTestSupport",
+                "RecsysHTTP", "Serving", "EmbedStore", "Offline", "RecsysTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,7 +7,8 @@ struct ExactScan {
     let liveRows: Int
     let cache: ScanCache
 
-    func search(k: Int, metric: Metric, admission: Admission, _ s: SearchScratch) -> SearchResult {
+    func search(k: Int, metric: Metric, admission: Admission, _ s: SearchScratch, timed: Bool = false) -> SearchResult {
+        let t0 = timed ? QueryStatistics.now() : 0
         let q = UnsafePointer(s.query)
         let admitted = admission.bits(s)
         let hits: [(row: Int, score: Float)]
@@ -16,7 +17,12 @@ struct ExactScan {
         } else {
             hits = rowScan(k: k, metric: metric, query: q, admitted: admitted, s)
         }
-        return SearchResult(hits: hits, candidates: liveRows, gathered: liveRows, probes: 0, method: .exact, note: nil)
+        var result = SearchResult(hits: hits, candidates: liveRows, gathered: liveRows, probes: 0, method: .exact, note: nil)
+        result.statistics.gathered = liveRows
+        result.statistics.filtered = liveRows
+        result.statistics.rescored = liveRows
+        if timed { result.statistics.rescoreNs = QueryStatistics.now() - t0 }
+        return result
     }
 
     /// Every score in one SIMD pass over the copied layout, then the k best:

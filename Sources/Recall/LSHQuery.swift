@@ -33,11 +33,15 @@ struct LSHQuery {
     }
 
     /// The `k` best admitted rows among the probed buckets' candidates.
-    func search(k: Int, admission: Admission) -> SearchResult {
+    func search(k: Int, admission: Admission, timed: Bool = false) -> SearchResult {
+        var stats = QueryStatistics()
+        let t0 = timed ? QueryStatistics.now() : 0
         scratch.prepare(slots: rows.slots)
         let probes = probeSequence()
+        let t1 = timed ? QueryStatistics.now() : 0
         let bounds = bucketBounds(probes)
         var candidates = gather(probes, bounds: bounds, admission: admission)
+        let t2 = timed ? QueryStatistics.now() : 0
         let gathered = candidates.count
         if rescoreLimit > 0 && candidates.count > rescoreLimit {
             if let quantized = index.quantized {
@@ -46,8 +50,19 @@ struct LSHQuery {
                 candidates.count = sketchFilter(candidates.count, keep: rescoreLimit)
             }
         }
+        let t3 = timed ? QueryStatistics.now() : 0
         let hits = rescore(candidates.count, k: k)
-        return SearchResult(hits: hits, candidates: candidates.count, gathered: gathered, probes: candidates.probed, method: .lsh, note: nil)
+        if timed {
+            let t4 = QueryStatistics.now()
+            (stats.probeNs, stats.gatherNs, stats.filterNs, stats.rescoreNs) = (t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+        }
+        stats.probes = candidates.probed
+        stats.gathered = gathered
+        stats.filtered = candidates.count
+        stats.rescored = candidates.count
+        var result = SearchResult(hits: hits, candidates: candidates.count, gathered: gathered, probes: candidates.probed, method: .lsh, note: nil)
+        result.statistics = stats
+        return result
     }
 
     /// 1. The buckets to probe, best first across all tables, as

@@ -21,6 +21,8 @@ public struct SearchOptions: Sendable {
     public var excludedRows: Set<Int>
     /// Only rows whose items match every `column=value` pair.
     public var filters: [ItemFilter]
+    /// Time each phase into `SearchResult.statistics` (counts are always there).
+    public var timePhases = false
 
     public init(k: Int = 10, metric: Metric? = nil, exact: Bool = false, tables: Int = 0, probes: Int = 0, candidateBudget: Int = 0, rescore: Int? = nil, excludedRows: Set<Int> = [], filters: [ItemFilter] = []) {
         self.k = k
@@ -68,6 +70,8 @@ public struct SearchResult: Sendable {
     public var method: SearchMethod
     /// Why exact search was used instead of the index, if it was.
     public var note: String?
+    /// Per-phase counts (and times when asked for).
+    public var statistics = QueryStatistics()
 }
 
 /// A consistent read-only view of one table and its index for many queries:
@@ -227,18 +231,26 @@ public final class RecallSnapshot: @unchecked Sendable {
             let tuned = options.tables > 0 || options.probes > 0 || options.rescore != nil || options.candidateBudget > 0
             let scanIsCheaper = options.k * 4 >= rows.slots || (!tuned && (rows.slots * rows.dimension <= 16_384 || index?.info.prefersScan == true))
             guard !options.exact, !scanIsCheaper, let index else {
-                var r = exact.search(k: options.k, metric: metric, admission: admission, s)
+                var r = exact.search(k: options.k, metric: metric, admission: admission, s, timed: options.timePhases)
                 if !options.exact { r.note = staleNote }
                 return r
             }
-            let result = LSHQuery(index: index, rows: rows, options: options, metric: metric, scratch: s).search(k: options.k, admission: admission)
+            let result = LSHQuery(index: index, rows: rows, options: options, metric: metric, scratch: s).search(k: options.k, admission: admission, timed: options.timePhases)
             // the live row count bounds the answer only without filters or exclusions
             let wanted = admission.isUnfiltered ? min(options.k, table.count) : options.k
             guard result.hits.count < wanted else { return result }
-            var completed = exact.search(k: options.k, metric: metric, admission: admission, s)
+            var completed = exact.search(k: options.k, metric: metric, admission: admission, s, timed: options.timePhases)
             completed.candidates += result.candidates
             completed.probes = result.probes
             completed.method = .lshThenExact
+            completed.statistics.probes = result.statistics.probes
+            completed.statistics.gathered += result.statistics.gathered
+            completed.statistics.filtered += result.statistics.filtered
+            completed.statistics.rescored += result.statistics.rescored
+            completed.statistics.probeNs = result.statistics.probeNs
+            completed.statistics.gatherNs = result.statistics.gatherNs
+            completed.statistics.filterNs = result.statistics.filterNs
+            completed.statistics.rescoreNs += result.statistics.rescoreNs
             return completed
         }
     }
@@ -251,5 +263,21 @@ public final class RecallSnapshot: @unchecked Sendable {
             if n == 0 { n = 1 }
         }
         for i in 0..<query.count { s.query[i] = query[i] / n }
+    }
+}
+
+extension RecallSnapshot {
+    /// The buckets a query probes, in order, with the query's projections
+    /// (`tables x bits`, the margins the order is by): for tests of the
+    /// multiprobe sequence. Nil without an index.
+    func probeSequence(_ query: [Float], options: SearchOptions) -> (probes: [(table: Int, code: UInt32)], projections: [Float], bits: Int)? {
+        guard let index else { return nil }
+        return scratch.withScratch { s in
+            prepareQuery(query, metric: index.info.metric, s)
+            let q = LSHQuery(index: index, rows: rows, options: options, metric: index.info.metric, scratch: s)
+            let probes = q.probeSequence().map { (table: Int($0 >> 32), code: UInt32($0 & 0xFFFF_FFFF)) }
+            let bits = index.info.parameters.bits
+            return (probes, Array(UnsafeBufferPointer(start: s.projectionBuffer, count: q.tables * bits)), bits)
+        }
     }
 }

@@ -2616,6 +2616,35 @@ document.addEventListener("DOMContentLoaded", async () => {
             "items": {
               "$ref": "#/components/schemas/RecallHit"
             }
+          },
+          "statistics": {
+            "type": "object",
+            "description": "What the search did, phase by phase (as FALCONN's query statistics): buckets probed (0 for an exact scan), distinct admitted rows gathered from them, rows the sketch or 8-bit filter kept, rows re-scored exactly.",
+            "properties": {
+              "probes": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "gathered": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "filtered": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "rescored": {
+                "type": "integer",
+                "minimum": 0
+              }
+            },
+            "required": [
+              "probes",
+              "gathered",
+              "filtered",
+              "rescored"
+            ],
+            "additionalProperties": false
           }
         },
         "required": [
@@ -2624,7 +2653,8 @@ document.addEventListener("DOMContentLoaded", async () => {
           "candidates",
           "probes",
           "timings",
-          "results"
+          "results",
+          "statistics"
         ],
         "additionalProperties": false
       },

@@ -151,6 +151,12 @@ extension RecallJSON: JSONWritable {
             w.endItem(results[i].rendered)
         }
         w.raw("]")
+        w.key("statistics")
+        w.raw("{\"filtered\":"); w.number(statistics.filtered)
+        w.raw(",\"gathered\":"); w.number(statistics.gathered)
+        w.raw(",\"probes\":"); w.number(statistics.probes)
+        w.raw(",\"rescored\":"); w.number(statistics.rescored)
+        w.raw("}")
         w.key("timings"); w.numbers(timings)
         w.raw("}")
     }
@@ -167,6 +173,7 @@ extension RecommendResponse: JSONWritable {
         w.key("from"); w.string(from)
         if let model { w.key("model"); w.string(model) }
         if let note { w.key("note"); w.string(note) }
+        if let ranking { w.key("ranking"); w.string(ranking) }
         w.key("recall_method"); w.string(recallMethod)
         w.key("results")
         w.raw("[")
@@ -175,9 +182,11 @@ extension RecommendResponse: JSONWritable {
             w.beginItem(r.rendered)
             if let s = r.rankScore { w.raw(",\"rank_score\":"); w.number(s) }
             w.raw(",\"recall_score\":"); w.number(r.recallScore)
+            if let sources = r.sources { w.raw(",\"sources\":"); w.strings(sources.map(\.rawValue)) }
             w.endItem(r.rendered)
         }
         w.raw("]")
+        if let sources { w.key("sources"); w.strings(sources) }
         w.key("timings"); w.numbers(["model_load_ms": timings.modelLoadMs, "rank_ms": timings.rankMs, "recall_ms": timings.recallMs, "total_ms": timings.totalMs, "user_vector_ms": timings.userVectorMs])
         w.key("user"); w.string(user)
         w.raw("}")

@@ -45,8 +45,14 @@ package struct RecallJSON: Encodable {
     package let results: [RecallHitJSON]
     /// Keeps the results' items alive.
     package let owner: ItemFieldList.Owner
+    /// The search's counts per phase (buckets probed, rows gathered, kept by the filter, re-scored).
+    package var statistics = Statistics()
 
-    enum CodingKeys: String, CodingKey { case query, method, candidates, probes, note, timings, results }
+    package struct Statistics: Encodable, Sendable {
+        package var probes = 0, gathered = 0, filtered = 0, rescored = 0
+    }
+
+    enum CodingKeys: String, CodingKey { case query, method, candidates, probes, note, timings, results, statistics }
 }
 
 extension RecallJSON {
@@ -57,5 +63,7 @@ extension RecallJSON {
         let fields = cache?.fields(snapshot, rows: rows) ?? ItemFieldList(owning: ItemFields.lookup(snapshot, rows: rows))
         self.init(query: query, method: result.method.rawValue, candidates: result.candidates, probes: result.probes, note: result.note,
                   timings: timings, results: zip(fields.items, result.hits).map { RecallHitJSON(item: $0, score: $1.score) }, owner: fields.owner)
+        let s = result.statistics
+        statistics = Statistics(probes: s.probes, gathered: s.gathered, filtered: s.filtered, rescored: s.rescored)
     }
 }

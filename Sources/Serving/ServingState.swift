@@ -158,6 +158,10 @@ package final class ServingState: @unchecked Sendable {
         return .switched(from: old, to: target)
     }
 
+    /// How often `releaseIfStale` ran (its background task's heartbeat, for tests and status).
+    package var staleChecks: Int { lock.lock(); defer { lock.unlock() }; return checks }
+    private var checks = 0
+
     /// Lets go of the current view when a write has committed since it was
     /// made; its read transactions end once the requests using it finish.
     /// LMDB reuses no page freed after the oldest open reader, so a view kept
@@ -167,6 +171,7 @@ package final class ServingState: @unchecked Sendable {
     @discardableResult
     package func releaseIfStale() -> Bool {
         lock.lock(); defer { lock.unlock() }
+        checks += 1
         guard let c = current, c.snapshotID != served.store.latestSnapshotID else { return false }
         current = nil
         return true

@@ -169,6 +169,9 @@ final class ServeEndToEndTests: XCTestCase {
         let second = try recsys(["snapshot", "--to", dir.file("snap-2"), "--publish", link, "--store", store])
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stdout.contains("published at \(link)"), second.stdout)
+        // polling off: nothing switches before SIGHUP, even after more than two of
+        // the default 1 s follow intervals (a poller would have switched by now)
+        usleep(2_500_000)
         XCTAssertTrue(get(base + "/healthz").1.contains(firstID), "with polling off, nothing switches before SIGHUP")
         // SIGHUP until the switch shows (the first may come before the handler is installed; it is ignored then)
         let deadline = Date().addingTimeInterval(20)

@@ -18,7 +18,10 @@ final class StaleViewReleaserTests: XCTestCase {
         let group = ServiceGroup(services: [StaleViewReleaser(state: state, interval: .milliseconds(10), logger: logger)],
                                  gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         let running = Task { try await group.run() }
-        try await Task.sleep(for: .milliseconds(50))
+        // the releaser has run several times (not merely had the time to) and kept the current view
+        var ticks = 0
+        while state.staleChecks < 3 && ticks < 500 { try await Task.sleep(for: .milliseconds(10)); ticks += 1 }
+        XCTAssertGreaterThanOrEqual(state.staleChecks, 3, "the releaser never ran")
         XCTAssertNotNil(state.currentSnapshotID, "a view nothing has committed behind is kept")
         try store.importVectors(from: file, table: "t")
         var waited = 0
