@@ -30,6 +30,9 @@ show recall user --history 1,2,3 --from history -k 5 --where genre=Comedy
 show recall eval --table item2vec --queries $d/userEmb.csv --probes 1,2,4
 LINES_MAX=12 show train --samples $d/testSamples.csv --holdout-every 5 --model default
 show rank --model default --user 10292 1 2 3 318 858
+LINES_MAX=16 show recommend user 10292 -k 8 --model default --explain
+show neighbours build --ratings $d/testSamples.csv
+show neighbours list
 LINES_MAX=16 show recommend user 10292 -k 8 --explain
 printf '1:0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0\n' > /tmp/v2.txt
 show embedding import /tmp/v2.txt --table item2vec
