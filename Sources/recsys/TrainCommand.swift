@@ -66,6 +66,13 @@ struct TrainCommand: PrioritizedJob {
             guard n >= 2 else { throw CLIError("--holdout-every must be at least 2") }
             (all, testSet) = all.splitEvery(n)
         }
+        // a test set of one class makes AUC 0.5 and PR-AUC 0, which reads like a bad
+        // model: --holdout-every N over samples whose negatives follow their positive in
+        // blocks (samples build --negatives K) picks one class when N is a multiple of K+1
+        if let testSet, testSet.count > 0, Set(testSet.labels.map { $0 > 0.5 }).count < 2 {
+            throw CLIError("the test rows hold only label \(testSet.labels[0] > 0.5 ? 1 : 0) (\(testSet.count) rows), so AUC cannot be measured"
+                + (holdoutEvery.map { "; with `samples build --negatives K` every (K+1)th row is a positive, so pick a --holdout-every that is not a multiple of K+1 (e.g. \($0 + 1)) or use --split" } ?? ""))
+        }
         var validationSet: SampleSet?
         var trainSet = all
         if validation > 0 {
