@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "RecsysHTTP",
             dependencies: [
-                "Serving", "EmbedStore", "Recall", "Ranker",
+                "Serving", "EmbedStore", "Recall",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -22,9 +22,7 @@ extension Service {
         }
         routes.get("/v1/items/{id}") { _, context in
             try ErrorResponse.guarded {
-                let id = try pathParameter("id", context)
-                guard let item = try state.store.read({ try $0.item(id) }) else { throw StoreError.notFound("no item with id '\(id)'") }
-                return json(ItemJSON(item))
+                return json(try state.item(try pathParameter("id", context)))
             }
         }
         routes.get("/v1/genres") { _, _ in

@@ -1,8 +1,6 @@
 import EmbedStore
 import Foundation
 import Hummingbird
-import Ranker
-import Recall
 import Serving
 
 /// A request the HTTP layer itself refuses, before any module sees it.

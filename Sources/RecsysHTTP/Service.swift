@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOPosix
-import Ranker
 import Recall
 import Serving
 
@@ -34,19 +33,16 @@ package enum Service {
         routes.get("/healthz") { _, _ in json(HealthJSON(state.servedStore)) }
         routes.get("/v1/status") { _, _ in try ErrorResponse.guarded { json(try StatusJSON(state)) } }
         routes.get("/metrics") { _, _ in
-            let tables = try state.store.read { try $0.tables() }.map { ($0.name, $0.version, $0.count) }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(tables: tables, storeUsedBytes: state.store.usedBytes, storeResidentBytes: state.store.mappedResidentBytes))))
+            let tables = try state.tableGauges().map { ($0.name, $0.version, $0.rows) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(tables: tables, storeUsedBytes: state.storeUsedBytes, storeResidentBytes: state.storeResidentBytes))))
         }
         routes.get("/v1/tables") { _, _ in
-            try ErrorResponse.guarded { json(try state.store.read { try $0.tables() }.map(TableJSON.init)) }
+            try ErrorResponse.guarded { json(try state.tables()) }
         }
         routes.get("/v1/embeddings/{table}/{id}") { _, context in
             try ErrorResponse.guarded {
                 let table = try pathParameter("table", context), id = try pathParameter("id", context)
-                let body = try state.store.read { txn -> VectorJSON in
-                    VectorJSON(id: id, title: try txn.item(id)?.title, vector: Array(try txn.table(table).vector(of: id)))
-                }
-                return json(body)
+                return json(try state.vector(table: table, id: id))
             }
         }
         routes.get("/v1/recall/user/{id}") { request, context in

@@ -13,7 +13,7 @@ package struct StoreGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     package init(state: ServingState) { self.state = state }
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do { try state.store.requireDataFileIntact() } catch {
+        do { try state.requireDataFileIntact() } catch {
             return ErrorResponse.response(for: error)
         }
         return try await next(request, context)

@@ -29,23 +29,13 @@ extension Service {
                 let table = try pathParameter("table", context)
                 let ids = try BatchGetBody(data).ids
                 guard ids.count <= maxBatchIDs else { throw HTTPRequestError.invalidParameter(name: "ids", rule: "holds at most \(maxBatchIDs) ids, got \(ids.count)") }
-                return try state.store.read { txn in
-                    let t = try txn.table(table)
-                    var found: [(id: String, vector: UnsafeBufferPointer<Float>)] = [], unknown: [String] = []
-                    found.reserveCapacity(ids.count)
-                    for id in ids {
-                        if let row = try t.row(of: id) { found.append((id, try t.vector(ofRow: row))) } else { unknown.append(id) }
-                    }
-                    // written before the transaction ends: the vectors point into the map
-                    return json(BatchVectorsJSON(table: table, dimension: t.dimension, found: found, unknown: unknown))
-                }
+                // written before the transaction ends: the vectors point into the map
+                return try state.vectors(table: table, ids: ids) { json($0) }
             }
         }
         routes.get("/v1/tables/{table}") { _, context in
             try ErrorResponse.guarded {
-                let name = try pathParameter("table", context)
-                guard let info = try state.store.read({ try $0.tableInfo(name) }) else { throw StoreError.unknownTable(name) }
-                return json(TableJSON(info))
+                return json(try state.table(try pathParameter("table", context)))
             }
         }
     }

@@ -8,10 +8,12 @@ package enum ServingError: ExplainedError, Equatable {
     case invalidParameter(name: String, rule: String)
     /// The request names no user, vector or history to build the query from (400).
     case missingQuery
+    /// One item of a batch is invalid: nothing of the batch was written (400).
+    case invalidItem(index: Int, id: String, reason: String)
 
     package var kind: ErrorKind {
         switch self {
-        case .invalidParameter, .missingQuery: return .invalid
+        case .invalidParameter, .missingQuery, .invalidItem: return .invalid
         }
     }
 
@@ -19,6 +21,7 @@ package enum ServingError: ExplainedError, Equatable {
         switch self {
         case .invalidParameter: return "invalid_parameter"
         case .missingQuery: return "missing_query"
+        case .invalidItem: return "invalid_item"
         }
     }
 
@@ -26,6 +29,7 @@ package enum ServingError: ExplainedError, Equatable {
         switch self {
         case let .invalidParameter(name, rule): return "\(name) \(rule)"
         case .missingQuery: return "no user, vector or history to build the query from"
+        case let .invalidItem(index, id, reason): return "items[\(index)] (id '\(id)'): \(reason); nothing was written"
         }
     }
 
