@@ -11,7 +11,7 @@ package enum Service {
     /// Request bodies larger than this are refused with 413.
     package static let maxBodyBytes = 1 << 20
     /// Largest k / candidates a request may ask for.
-    package static let maxResults = 10_000
+    package static let maxResults = RequestDefaults.maxResults
     /// Recommend requests ranking more candidates than this run on NIO's
     /// thread pool instead of the event loop.
     package static let inlineCandidateLimit = 2_000
@@ -52,17 +52,17 @@ package enum Service {
                     guard let v = UserVectorSource(rawValue: String(s)) else { throw HTTPRequestError.invalidParameter(name: "from", rule: "must be embedding or history") }
                     return v
                 }
-                let user = UserQueryRequest(user: try pathParameter("id", context), source: source, userTable: q.get("user_table") ?? "user")
-                let options = SearchOptions(k: try intParameter(q.get("k"), "k", default: 100),
+                let user = UserQueryRequest(user: try pathParameter("id", context), source: source, userTable: q.get("user_table") ?? RequestDefaults.userTable)
+                let options = SearchOptions(k: try intParameter(q.get("k"), "k", default: RequestDefaults.userRecallK),
                                             filters: try q.getAll("where").map { try ItemFilter(parsing: String($0)) })
-                return json(try state.view().recallUser(user, table: q.get("table") ?? "item2vec", options: options).response)
+                return json(try state.view().recallUser(user, table: q.get("table") ?? RequestDefaults.itemTable, options: options).response)
             }
         }
         routes.get("/v1/recall/item/{id}") { request, context in
             try ErrorResponse.guarded {
                 let q = request.uri.queryParameters
-                let options = SearchOptions(k: try intParameter(q.get("k"), "k", default: 10))
-                return json(try state.view().recallItem(try pathParameter("id", context), table: q.get("table") ?? "item2vec", options: options).response)
+                let options = SearchOptions(k: try intParameter(q.get("k"), "k", default: RequestDefaults.itemRecallK))
+                return json(try state.view().recallItem(try pathParameter("id", context), table: q.get("table") ?? RequestDefaults.itemTable, options: options).response)
             }
         }
         routes.post("/v1/rank") { request, _ in
@@ -95,7 +95,7 @@ package enum Service {
         let q = request.uri.queryParameters
         var r = RecommendRequest(user: try pathParameter("id", context))
         r.k = try intParameter(q.get("k"), "k", default: 20)
-        r.candidates = try intParameter(q.get("candidates"), "candidates", default: 800)
+        r.candidates = try intParameter(q.get("candidates"), "candidates", default: RequestDefaults.candidates)
         r.model = q.get("model")
         if let t = q.get("table") { r.table = String(t) }
         r.filters = try q.getAll("where").map { try ItemFilter(parsing: String($0)) }

@@ -19,7 +19,7 @@ extension Service {
                 let exclude = body.exclude ?? []
                 guard exclude.count <= maxBatchIDs else { throw HTTPRequestError.invalidParameter(name: "exclude", rule: "holds at most \(maxBatchIDs) ids") }
                 let filters = (body.where ?? [:]).sorted { $0.key < $1.key }.map { ItemFilter(column: $0.key, value: $0.value) }
-                let answer = try state.view().recallVector(body.vector, table: body.table ?? "item2vec",
+                let answer = try state.view().recallVector(body.vector, table: body.table ?? RequestDefaults.itemTable,
                                                            options: SearchOptions(k: k, filters: filters), exclude: exclude)
                 return json(answer.response)
             }

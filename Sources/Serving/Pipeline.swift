@@ -6,20 +6,21 @@ import Recall
 /// One recommendation request: recall N candidates, rank them, keep k.
 package struct RecommendRequest: Sendable {
     package var user: String
-    package var table = "item2vec"
+    package var table = RequestDefaults.itemTable
     package var source: UserVectorSource?
-    package var userTable = "user"
+    package var userTable = RequestDefaults.userTable
     package var history: [String]?
     package var model: String?
-    package var candidates = 800
+    package var candidates = RequestDefaults.candidates
     package var k = 20
     package var filters: [ItemFilter] = []
     package var includeSeen = false
     /// The stored neighbours behind the default recall and ranking.
     package var neighbours = ItemNeighbours.defaultName
 
-    package init(user: String, table: String = "item2vec", source: UserVectorSource? = nil, userTable: String = "user", history: [String]? = nil,
-                 model: String? = nil, candidates: Int = 800, k: Int = 20, filters: [ItemFilter] = [], includeSeen: Bool = false) {
+    package init(user: String, table: String = RequestDefaults.itemTable, source: UserVectorSource? = nil, userTable: String = RequestDefaults.userTable,
+                 history: [String]? = nil, model: String? = nil, candidates: Int = RequestDefaults.candidates, k: Int = RequestDefaults.recommendK,
+                 filters: [ItemFilter] = [], includeSeen: Bool = false) {
         self.user = user
         self.table = table
         self.source = source

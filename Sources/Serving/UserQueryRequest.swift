@@ -9,7 +9,7 @@ package struct UserQueryRequest {
     package var history: [String]?
     package var vector: [Float]?
 
-    package init(user: String?, source: UserVectorSource? = nil, userTable: String = "user", history: [String]? = nil, vector: [Float]? = nil) {
+    package init(user: String?, source: UserVectorSource? = nil, userTable: String = RequestDefaults.userTable, history: [String]? = nil, vector: [Float]? = nil) {
         self.user = user
         self.source = source
         self.userTable = userTable

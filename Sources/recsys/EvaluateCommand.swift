@@ -32,7 +32,7 @@ struct EvaluateCommand: ParsableCommand {
     )
     @Option(help: "The interaction log (CSV with a header).") var ratings: String
     @Option(help: "`last` or `time:F` (0 < F < 1).") var `protocol`: String = "last"
-    @Option(help: "The embedding table to evaluate as a source (skipped when the store has none).") var table: String = "item2vec"
+    @Option(help: "The embedding table to evaluate as a source (skipped when the store has none).") var table: String = RequestDefaults.itemTable
     @Option(name: .short, help: "Cut-offs K, comma-separated.") var k: String = "10,50,100,800"
     @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5
     @Option(help: "History items averaged into the embedding query.") var recent: Int = MultiSourceRecall.defaultRecent
@@ -42,7 +42,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "EASE^R's L2 weight λ.") var lambda: Float = NeighbourBuilder.defaultLambda
     @Option(help: "The ranking's weight per step back in the history (1: the whole history alike).") var decay: Float = MultiSourceRecall.defaultDecay
     @Option(help: "Neighbour candidates merged per embedding candidate (0: no embedding source).") var quota: Int = MultiSourceRecall.defaultQuota
-    @Option(help: "Merged candidates ranked.") var candidates: Int = 800
+    @Option(help: "Merged candidates ranked.") var candidates: Int = RequestDefaults.candidates
     @Option(help: "Also rank the merged candidates with this stored model (`ranker` in the output; default: the latest, if any).") var model: String?
     @Option(help: "Column roles, e.g. user=uid,item=sku,rating=stars,time=ts.") var columns: String?
     @OptionGroup var store: StoreOptions

@@ -3,6 +3,7 @@ import EmbedStore
 import Foundation
 import Offline
 import Recall
+import Serving
 
 /// `recsys recall holdout`: recall quality on each user's held-out positive events.
 struct HoldoutCommand: ParsableCommand {
@@ -17,7 +18,7 @@ struct HoldoutCommand: ParsableCommand {
         """
     )
     @Option(help: "The interaction log (CSV with a header).") var ratings: String
-    @Option(help: "The item table to search.") var table: String = "item2vec"
+    @Option(help: "The item table to search.") var table: String = RequestDefaults.itemTable
     @Option(help: "Held-out positive events per user.") var targets: Int = 1
     @Option(name: .short, help: "Cut-offs K, comma-separated.") var k: String = "10,50,100,800"
     @Option(name: .customLong("min-rating"), parsing: .unconditional, help: "Ratings at or above this are positive.") var minRating: Float = 3.5

@@ -2,6 +2,7 @@ import ArgumentParser
 import EmbedStore
 import Foundation
 import Offline
+import Serving
 
 /// `recsys item2vec train`: item vectors learned from users' rating sequences.
 struct Item2VecCommand: ParsableCommand {
@@ -23,7 +24,7 @@ struct Item2VecCommand: ParsableCommand {
             """
         )
         @Option(help: "The interaction log (CSV with a header).") var ratings: String
-        @Option(help: "The table to write.") var table: String = "item2vec"
+        @Option(help: "The table to write (recall and recommend search it by default).") var table: String = RequestDefaults.itemTable
         @Option(name: .customLong("user-table"), help: "Also write users' mean item vectors to this table, and their histories.") var userTable: String?
         @Option(name: .customLong("user-recent"), help: "With --user-table: average only each user's last N items (default: all, as SparrowRecSys).") var userRecent: Int?
         @Option(name: .customLong("min-count"), help: "Leave out items with fewer positive events.") var minCount: Int = 1

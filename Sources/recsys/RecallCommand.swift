@@ -8,14 +8,15 @@ extension UserVectorSource: ExpressibleByArgument {}
 
 /// Options shared by the recall commands.
 struct SearchFlags: ParsableArguments {
-    @Option(name: .short, help: "Results to return.") var k: Int = 100
+    @Option(name: .short, help: "Results to return (default: \(RequestDefaults.userRecallK) for a user, \(RequestDefaults.itemRecallK) for an item).") var k: Int?
     @Option(name: .customLong("where"), help: "Only items whose COLUMN equals VALUE (genre=Comedy matches one of the genres); repeatable.") var filters: [String] = []
     @Flag(help: "Scan every vector instead of using the index.") var exact = false
     @Option(help: "Override the index's probes per table.") var probes: Int = 0
     @Option(help: "Override the index's candidates re-scored per result (nearest by sketch first; 0: all).") var rescore: Int?
     @Option(help: "cosine or dot (default: the index's, else cosine).") var metric: Metric?
 
-    func options(excluding rows: Set<Int> = []) throws -> SearchOptions {
+    func options(defaultK: Int, excluding rows: Set<Int> = []) throws -> SearchOptions {
+        let k = self.k ?? defaultK
         guard k > 0 else { throw CLIError("-k must be positive") }
         if let rescore, rescore < 0 { throw CLIError("--rescore must be 0 (all) or positive") }
         return SearchOptions(k: k, metric: metric, exact: exact, probes: probes, rescore: rescore, excludedRows: rows, filters: try filters.map(ItemFilter.init(parsing:)))
@@ -37,9 +38,9 @@ struct RecallCommand: ParsableCommand {
             discussion: "The vector is the user's stored embedding (--from embedding), the mean of the item vectors of their history (--from history: --history or the stored one), or given with --vector. Items in the known history are excluded unless --include-seen."
         )
         @Argument(help: "The user id (not needed with --vector).") var id: String?
-        @Option(help: "The item table to search.") var table: String = "item2vec"
+        @Option(help: "The item table to search.") var table: String = RequestDefaults.itemTable
         @Option(name: .customLong("from"), help: "embedding or history (default: embedding when the user table has the user).") var source: UserVectorSource?
-        @Option(name: .customLong("user-table"), help: "The table of user vectors.") var userTable: String = "user"
+        @Option(name: .customLong("user-table"), help: "The table of user vectors.") var userTable: String = RequestDefaults.userTable
         @Option(help: "The user's items, comma-separated (default: the stored history).") var history: String?
         @Option(parsing: .unconditional, help: "The query vector, comma-separated (a leading minus is a number, not an option).") var vector: String?
         @Flag(name: .customLong("include-seen"), help: "Keep items from the user's history in the results.") var includeSeen = false
@@ -50,23 +51,21 @@ struct RecallCommand: ParsableCommand {
         func run() throws {
             let view = ServingView(store: try store.openExisting(), snapshotID: 0)
             let request = UserQueryRequest(user: id, source: source, userTable: userTable, history: history.map(splitIDs), vector: try vector.map(parseVector))
-            printRecall(try view.recallUser(request, table: table, options: try search.options(), includeSeen: includeSeen), output: output)
+            printRecall(try view.recallUser(request, table: table, options: try search.options(defaultK: RequestDefaults.userRecallK), includeSeen: includeSeen), output: output)
         }
     }
 
     struct ItemCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "item", abstract: "Items most similar to an item (the item itself left out), best first.")
         @Argument(help: "The item id.") var id: String
-        @Option(help: "The item table.") var table: String = "item2vec"
+        @Option(help: "The item table.") var table: String = RequestDefaults.itemTable
         @OptionGroup var search: SearchFlags
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            var flags = search
-            if !CommandLine.arguments.contains("-k") { flags.k = 10 }
             let view = ServingView(store: try store.openExisting(), snapshotID: 0)
-            printRecall(try view.recallItem(id, table: table, options: try flags.options()), output: output)
+            printRecall(try view.recallItem(id, table: table, options: try search.options(defaultK: RequestDefaults.itemRecallK)), output: output)
         }
     }
 

@@ -31,13 +31,13 @@ struct RecommendCommand: ParsableCommand {
             """
         )
         @Argument(help: "The user id.") var id: String
-        @Option(help: "The item table to recall from.") var table: String = "item2vec"
+        @Option(help: "The item table to recall from.") var table: String = RequestDefaults.itemTable
         @Option(name: .customLong("from"), help: "embedding or history (default: embedding when the user table has the user).") var source: UserVectorSource?
-        @Option(name: .customLong("user-table"), help: "The table of user vectors.") var userTable: String = "user"
+        @Option(name: .customLong("user-table"), help: "The table of user vectors.") var userTable: String = RequestDefaults.userTable
         @Option(help: "The user's items, comma-separated (default: the stored history).") var history: String?
         @Option(help: "The ranking model.") var model: String?
-        @Option(help: "Candidates to recall before ranking.") var candidates: Int = 800
-        @Option(name: .short, help: "Results to return.") var k: Int = 20
+        @Option(help: "Candidates to recall before ranking.") var candidates: Int = RequestDefaults.candidates
+        @Option(name: .short, help: "Results to return.") var k: Int = RequestDefaults.recommendK
         @Option(name: .customLong("where"), help: "Only items whose COLUMN equals VALUE; repeatable.") var filters: [String] = []
         @Flag(name: .customLong("include-seen"), help: "Keep items from the user's history.") var includeSeen = false
         @Flag(help: "Show the time each stage took and the candidate counts.") var explain = false

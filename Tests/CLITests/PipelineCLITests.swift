@@ -24,6 +24,13 @@ final class PipelineCLITests: XCTestCase {
         XCTAssertEqual(scores, scores.sorted(by: >))
         XCTAssertNotNil(results[0]["title"] as? String)
 
+        // default k: 100 for a user, 10 for an item; -k anywhere on the line overrides it
+        for (args, count) in [(["recall", "user", "10292"], 100), (["recall", "item", "1"], 10), (["recall", "item", "-k", "3", "1"], 3), (["recall", "item", "1", "-k", "4"], 4)] {
+            let out = try recsys(args + ["--json", "--store", store])
+            XCTAssertEqual(out.status, 0, out.stderr)
+            XCTAssertEqual(((try jsonObject(out.stdout) as! [String: Any])["results"] as! [Any]).count, count, args.joined(separator: " "))
+        }
+
         // errors
         var r = try recsys(["recall", "user", "nobody", "--store", store])
         XCTAssertEqual(r.status, 1)
