@@ -84,7 +84,7 @@ package struct ReadAccessMiddleware<Context: RequestContext>: RouterMiddleware {
     package let access: AccessControl
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path != "/healthz", let refusal = access.refuseRead(request) { return refusal }
+        if !["/healthz", "/livez", "/readyz"].contains(request.uri.path), let refusal = access.refuseRead(request) { return refusal }
         return try await next(request, context)
     }
 }

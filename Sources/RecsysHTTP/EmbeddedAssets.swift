@@ -2284,6 +2284,67 @@ document.addEventListener("DOMContentLoaded", async () => {
           "pages"
         ]
       }
+    },
+    "/livez": {
+      "get": {
+        "summary": "Liveness (Kubernetes livenessProbe): 200 while the process answers, whatever the store's state (a restart would not mend a damaged store); never needs a token.",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "status": {
+                      "const": "ok"
+                    }
+                  },
+                  "required": [
+                    "status"
+                  ],
+                  "additionalProperties": false
+                }
+              }
+            }
+          }
+        },
+        "tags": [
+          "service"
+        ],
+        "security": []
+      }
+    },
+    "/readyz": {
+      "get": {
+        "summary": "Readiness (Kubernetes readinessProbe): 200 while the store served is sound, with the id of the snapshot served; 503 when it is not, so traffic goes to other replicas; never needs a token.",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Health"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The store's data file shrank under the service (damaged or replaced); restart on a sound store.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        },
+        "tags": [
+          "service"
+        ],
+        "security": []
+      }
     }
   },
   "components": {
@@ -3420,6 +3481,16 @@ document.addEventListener("DOMContentLoaded", async () => {
             "items": {
               "$ref": "#/components/schemas/Table"
             }
+          },
+          "version": {
+            "type": "string",
+            "description": "The build serving, as `recsys --version` prints it (semantic version)."
+          },
+          "build": {
+            "enum": [
+              "release",
+              "debug"
+            ]
           }
         },
         "required": [
@@ -3429,7 +3500,9 @@ document.addEventListener("DOMContentLoaded", async () => {
           "read_only",
           "opened_at",
           "switches",
-          "tables"
+          "tables",
+          "version",
+          "build"
         ],
         "additionalProperties": false
       }

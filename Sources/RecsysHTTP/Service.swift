@@ -31,6 +31,10 @@ package enum Service {
         router.middlewares.add(ReadAccessMiddleware(access: access))
         router.middlewares.add(StoreGuardMiddleware(state: state))
         routes.get("/healthz") { _, _ in json(HealthJSON(state.servedStore)) }
+        // Kubernetes' probes: live while the process answers (never the store's fault:
+        // a restart would not mend it); ready while the store served is sound
+        routes.get("/livez") { _, _ in json(["status": "ok"]) }
+        routes.get("/readyz") { _, _ in json(HealthJSON(state.servedStore)) }
         routes.get("/v1/status") { _, _ in try ErrorResponse.guarded { json(try StatusJSON(state)) } }
         routes.get("/metrics") { _, _ in
             let tables = try state.tableGauges().map { ($0.name, $0.version, $0.rows) }

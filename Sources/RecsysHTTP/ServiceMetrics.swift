@@ -1,4 +1,5 @@
 import Foundation
+import Serving
 import EmbedStore
 
 /// Request counters and a latency histogram, rendered as Prometheus text.
@@ -30,7 +31,9 @@ package final class ServiceMetrics: @unchecked Sendable {
     /// bytes of it this process has resident (`Store.mappedResidentBytes`).
     package func render(tables: [(String, UInt32, Int)], storeUsedBytes: Int, storeResidentBytes: Int) -> String {
         lock.lock(); defer { lock.unlock() }
-        var out = "# HELP recsys_requests_total HTTP requests by route and status.\n# TYPE recsys_requests_total counter\n"
+        var out = "# HELP recsys_build_info The build serving.\n# TYPE recsys_build_info gauge\n"
+        out += "recsys_build_info{version=\"\(BuildInfo.version)\",build=\"\(BuildInfo.configuration)\"} 1\n"
+        out += "# HELP recsys_requests_total HTTP requests by route and status.\n# TYPE recsys_requests_total counter\n"
         let sorted = routes.sorted { $0.key < $1.key }
         for (route, stats) in sorted {
             for (status, n) in stats.byStatus.sorted(by: { $0.key < $1.key }) {

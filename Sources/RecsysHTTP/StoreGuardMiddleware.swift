@@ -13,6 +13,8 @@ package struct StoreGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     package init(state: ServingState) { self.state = state }
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // liveness is the process's, not the store's
+        if request.uri.path == "/livez" { return try await next(request, context) }
         do { try state.requireDataFileIntact() } catch {
             return ErrorResponse.response(for: error)
         }

@@ -13,6 +13,9 @@ package struct HealthJSON: Encodable {
 
 /// `/v1/status`: the store served, where it comes from, and its tables.
 package struct StatusJSON: Encodable {
+    /// The build serving (`recsys --version`).
+    package let version = BuildInfo.version
+    package let build = BuildInfo.configuration
     /// The path the service was started on (`--store`).
     package let store: String
     /// Whether `store` is a published link the service follows.

@@ -17,6 +17,7 @@ struct Recsys: ParsableCommand {
         Every command takes --store PATH (default $RECSYS_STORE or ./recsys.lmdb).
         Exit status: 0 on success, 1 on a user error (one line on stderr), 2 on bad usage.
         """,
+        version: "recsys \(BuildInfo.version) (\(BuildInfo.configuration))",
         subcommands: [EmbeddingCommand.self, ItemsCommand.self, HistoryCommand.self, EvaluateCommand.self, SamplesCommand.self, NeighboursCommand.self, Item2VecCommand.self, GraphEmbeddingCommand.self, IndexCommand.self, RecallCommand.self, SpecCommand.self, TrainCommand.self, RankCommand.self, RecommendCommand.self, ServeCommand.self, StoreCommand.self, SnapshotCommand.self, PublishCommand.self]
     )
 

@@ -61,12 +61,16 @@ final class ServeEndToEndTests: XCTestCase {
 
         let file = store + "/data.mdb"
         let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber).intValue
+        XCTAssertEqual(get(base + "/readyz").0, 200)
         XCTAssertEqual(truncate(file, off_t(size / 2)), 0)
-        for route in ["/v1/embeddings/item2vec/1", "/v1/recall/item/1?k=3", "/healthz"] {
+        for route in ["/v1/embeddings/item2vec/1", "/v1/recall/item/1?k=3", "/healthz", "/readyz"] {
             let (status, body) = get(base + route)
             XCTAssertEqual(status, 503, "\(route): \(body)")
             XCTAssertTrue(body.contains("data.mdb shrank from \(size) to \(size / 2) bytes"), "\(route): \(body)")
+            XCTAssertTrue(body.contains("\"code\":\"store_damaged\""), "\(route): \(body)")
         }
+        // live: the process answers (a restart would not mend the store); not ready: send traffic elsewhere
+        XCTAssertEqual(get(base + "/livez").0, 200)
         XCTAssertTrue(p.isRunning, "the service survives to report the damage")
         // Should a read still race the truncation, SIGBUS ends the process
         // with EX_IOERR and a message, not a bare "Bus error".
@@ -118,6 +122,12 @@ final class ServeEndToEndTests: XCTestCase {
         XCTAssertEqual(get(base + "/v1/recommend/user/10292?k=5").0, 200)
         XCTAssertEqual(get(base + "/v1/recall/item/nope").0, 404)
         XCTAssertTrue(get(base + "/metrics").1.contains("recsys_table_version{table=\"item2vec\"} 1"))
+        // the build, the same in --version, /v1/status and /metrics
+        let version = try recsys(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(version.hasPrefix("recsys "), version)
+        let number = String(version.split(separator: " ")[1])
+        XCTAssertTrue(get(base + "/v1/status").1.contains("\"version\":\"\(number)\""))
+        XCTAssertTrue(get(base + "/metrics").1.contains("recsys_build_info{version=\"\(number)\""))
 
         // re-import while serving: the next request sees version 2, no restart; the
         // import finds the service reading the store and yields it the CPU
