@@ -36,6 +36,14 @@ struct Recsys: ParsableCommand {
             arguments.removeSubrange(i..<(i + moved.count))
             arguments += moved
         }
+        // a mistyped command is named as one (ArgumentParser would report the
+        // first option it cannot place instead, e.g. `Unknown option '--store'`)
+        let names = configuration.subcommands.map { $0.configuration.commandName ?? "" } + ["help"]
+        if let word = arguments.first, !word.hasPrefix("-"), !names.contains(word) {
+            let near = names.min { editDistance($0, word) < editDistance($1, word) }.flatMap { editDistance($0, word) <= 2 ? $0 : nil }
+            FileHandle.standardError.write(Data("error: unknown command '\(word)'\(near.map { " (did you mean '\($0)'?)" } ?? ""); `recsys --help` lists the commands\n".utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot(arguments)
             // a bulk job beside a service goes to the background before it starts threads
@@ -100,4 +108,20 @@ struct StoreOptions: ParsableArguments {
     func openIfExists() throws -> Store? {
         FileManager.default.fileExists(atPath: path + "/data.mdb") ? try open() : nil
     }
+}
+
+/// Levenshtein distance, for "did you mean" on short words.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var previous = row[0]
+        row[0] = i
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            let current = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+            previous = current
+        }
+    }
+    return a.isEmpty ? b.count : row[b.count]
 }

@@ -32,7 +32,13 @@ final class PipelineCLITests: XCTestCase {
         }
 
         // errors
-        var r = try recsys(["recall", "user", "nobody", "--store", store])
+        var r = try recsys(["--store", store, "recal", "user", "1"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.hasPrefix("error: unknown command 'recal' (did you mean 'recall'?)"), r.stderr)
+        r = try recsys(["--version"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.hasPrefix("recsys "), r.stdout)
+        r = try recsys(["recall", "user", "nobody", "--store", store])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.hasPrefix("error: unknown user 'nobody'"), r.stderr)
         r = try recsys(["recall", "user", "--vector", "1,2,3", "--store", store])
