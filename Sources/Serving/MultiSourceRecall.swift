@@ -64,12 +64,7 @@ package struct MultiSourceRecall {
             let id = neighbours.id(c.item)
             if admit(id) { first.append((id, c.score)) }
         }
-        var second: [(String, Float)] = []
-        if let embedding, quota > 0, !history.isEmpty, let query = try? embedding.meanVector(of: history, recent: recent) {
-            let k = min(count, max(1, embedding.table.count - query.seenRows.count))
-            let hits = try embedding.search(query.vector, options: SearchOptions(k: k, exact: exact, excludedRows: query.seenRows, filters: filters)).hits
-            second = zip(embedding.ids(ofRows: hits.map(\.row)), hits).filter { !seen.contains($0.0) }.map { ($0.0, $0.1.score) }
-        }
+        let second = quota > 0 ? try embeddingCandidates(history: history, count: count, filters: filters) : []
         var out: [Candidate] = []
         out.reserveCapacity(count)
         var at: [String: Int] = [:]
@@ -91,6 +86,17 @@ package struct MultiSourceRecall {
             if !seen.contains(id) && at[id] == nil && admit(id) { add(id, Float(neighbours.header.counts[Int(p)]), .popular) }
         }
         return out
+    }
+
+    /// The embedding source alone: the nearest items to the mean of the last
+    /// `recent` history items, history items left out, best first; empty
+    /// without a table or without history items in it.
+    package func embeddingCandidates(history: [String], count: Int, filters: [ItemFilter] = []) throws -> [(id: String, score: Float)] {
+        guard let embedding, !history.isEmpty, let query = try? embedding.meanVector(of: history, recent: recent) else { return [] }
+        let seen = Set(history)
+        let k = min(count, max(1, embedding.table.count - query.seenRows.count))
+        let hits = try embedding.search(query.vector, options: SearchOptions(k: k, exact: exact, excludedRows: query.seenRows, filters: filters)).hits
+        return zip(embedding.ids(ofRows: hits.map(\.row)), hits).filter { !seen.contains($0.0) }.map { ($0.0, $0.1.score) }
     }
 
     /// Indices of `candidates` best first, with their ranking scores.

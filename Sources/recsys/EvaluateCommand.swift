@@ -152,14 +152,7 @@ struct EvaluateCommand: ParsableCommand {
         lists["popular"] = Array(learned.popular.lazy.map(Int.init).filter { !seen.contains($0) }.prefix(maxK))
         lists["item-knn"] = cosine.recommend(history: history, k: maxK, scratch: &scratch).map { Int($0.item) }
         if learned.header.method == .ease { lists["ease"] = learned.recommend(history: history, k: maxK, scratch: &scratch).map { Int($0.item) } }
-        if let snapshot {
-            if let query = try? snapshot.meanVector(of: ids, recent: recent) {
-                let hits = try snapshot.search(query.vector, options: SearchOptions(k: min(maxK, max(1, snapshot.table.count - query.seenRows.count)), exact: true, excludedRows: query.seenRows)).hits
-                lists["embedding"] = snapshot.ids(ofRows: hits.map(\.row)).compactMap { index[$0] }.filter { !seen.contains($0) }
-            } else {
-                lists["embedding"] = []
-            }
-        }
+        if snapshot != nil { lists["embedding"] = try recall.embeddingCandidates(history: ids, count: maxK).compactMap { index[$0.id] } }
         let merged = try recall.candidates(history: ids, count: maxK, scratch: &scratch)
         lists["merged"] = merged.compactMap { index[$0.id] }
         let pool = Array(merged.prefix(candidates))
